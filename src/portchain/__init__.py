@@ -1,0 +1,3 @@
+"""portchain: a permissioned blockchain for a digital port."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,196 @@
+"""The application every engine drives: check, finalize, commit, info, query.
+
+It is the only thing that changes state, and it does not know which engine
+calls it. The solo engine calls it in-process; the CometBFT adapter calls the
+same methods from ABCI requests (``CheckTx``, ``FinalizeBlock``, ``Commit``,
+``Info``, ``Query``), so a chain made by one replays identically in the other.
+
+* :meth:`App.check_tx` admits a transaction to a mempool: everything that can
+  be checked before its block (decode, chain id, key, signature, sequence
+  counting transactions already pending, stateless message rules, the signer's
+  roles). Verified signatures are remembered so execution does not verify twice.
+* :meth:`App.finalize_block` executes a block and returns its results and app
+  hash, persisting nothing.
+* :meth:`App.commit` makes that block durable in one storage transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from portchain.app.execute import BlockResult, Executor, Registry, get_sequence
+from portchain.app.genesis import GenesisDoc, parse_genesis
+from portchain.kernel.block import Block, Commit
+from portchain.kernel.errors import DuplicateError
+from portchain.kernel.module import ModuleSpec, SignerDirectory
+from portchain.kernel.state import State
+from portchain.kernel.tx import SignedTx, decode_tx
+from portchain.storage.sqlite import Storage
+
+VERIFIED_CACHE_SIZE = 200_000
+"""Transaction ids whose signatures were verified at check time, kept until executed."""
+
+
+def default_modules() -> list[ModuleSpec]:
+    from portchain.modules.membership.module import MODULE as membership
+
+    return [membership]
+
+
+def default_directory() -> SignerDirectory:
+    from portchain.modules.membership.directory import MembershipDirectory
+
+    return MembershipDirectory()
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    chain_id: str
+    height: int
+    app_hash: bytes
+    last_block_hash: bytes
+
+
+class NotInitialised(RuntimeError):
+    """The app has no genesis yet."""
+
+
+class App:
+    def __init__(
+        self,
+        storage: Storage,
+        modules: Iterable[ModuleSpec] | None = None,
+        directory: SignerDirectory | None = None,
+    ) -> None:
+        self.storage = storage
+        self.registry = Registry(default_modules() if modules is None else modules)
+        self.directory = directory or default_directory()
+        self.genesis: GenesisDoc | None = None
+        self.executor: Executor | None = None
+        self._pending: BlockResult | None = None
+        self._pending_seq: dict[str, int] = {}
+        self._verified: OrderedDict[bytes, None] = OrderedDict()
+        self._check_lock = threading.Lock()
+        raw = storage.writer.meta("genesis")
+        if raw is not None:
+            self._load(parse_genesis(raw))
+        self.state = State(storage.writer, storage.writer.app_hash())
+
+    def _load(self, genesis: GenesisDoc) -> None:
+        self.genesis = genesis
+        self.executor = Executor(self.registry, self.directory, genesis.chain_id)
+
+    def _exec(self) -> Executor:
+        if self.executor is None:
+            raise NotInitialised("the node has no genesis; run portchain init")
+        return self.executor
+
+    # -- info and genesis ---------------------------------------------------------
+    def info(self) -> AppInfo:
+        reader = self.storage.writer
+        return AppInfo(
+            chain_id=self.genesis.chain_id if self.genesis else "",
+            height=reader.height(),
+            app_hash=reader.app_hash(),
+            last_block_hash=reader.meta("last_block_hash") or bytes(32),
+        )
+
+    def init_chain(self, genesis: GenesisDoc) -> bytes:
+        """Write genesis state (height 0) and return the app hash. Idempotent for the same genesis."""
+        existing = self.storage.writer.meta("genesis")
+        if existing is not None:
+            if parse_genesis(existing).hash != genesis.hash:
+                raise ValueError("this node was initialised with a different genesis")
+            return self.storage.writer.app_hash()
+        self._load(genesis)
+        state = self.state
+        events = self._exec().init_genesis(state, genesis.env(), genesis.app_state)
+        app_hash = state.finish_block()
+        self.storage.init_genesis(
+            genesis.encode(), dict(state.writes), state.take_nodes(), app_hash, events
+        )
+        state.block_committed()
+        return app_hash
+
+    # -- mempool -------------------------------------------------------------
+    def _is_verified(self, tx_hash: bytes) -> bool:
+        return tx_hash in self._verified
+
+    def check_tx(
+        self, raw: bytes, admit: Callable[[SignedTx], None] | None = None
+    ) -> SignedTx:
+        """Admit ``raw`` to the mempool or raise the refusal (a :class:`PortchainError`).
+
+        Safe to call from many threads at once; signature checks run in parallel.
+        ``admit`` is called with the checked transaction while its sequence number is
+        reserved, so a mempool that appends there keeps each signer's order.
+        """
+        executor = self._exec()
+        stx = decode_tx(raw)
+        reader = self.storage.reader()
+        if stx.hash in self._verified:
+            raise DuplicateError("this transaction is already pending", field="tx")
+        executor.resolve(reader, stx, self._is_verified)
+        with self._check_lock:
+            signer = stx.tx.signer
+            expected = max(get_sequence(reader, signer), self._pending_seq.get(signer, 0))
+            executor.check_sequence(reader, stx, expected)
+            if admit is not None:
+                admit(stx)
+            self._pending_seq[signer] = stx.tx.seq + 1
+            self._verified[stx.hash] = None
+            while len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return stx
+
+    def forget_pending(self, stx: SignedTx) -> None:
+        """A checked transaction will not be executed after all (evicted): release its sequence."""
+        with self._check_lock:
+            self._verified.pop(stx.hash, None)
+            if self._pending_seq.get(stx.tx.signer) == stx.tx.seq + 1:
+                self._pending_seq[stx.tx.signer] = stx.tx.seq
+
+    # -- blocks ----------------------------------------------------------------
+    def finalize_block(self, block: Block, decoded: list[SignedTx | None] | None = None) -> BlockResult:
+        """Execute ``block``; return its results and app hash. Persists nothing."""
+        executor = self._exec()
+        if self._pending is not None:
+            # Executed before but never committed (e.g. a round was abandoned): start over.
+            self.state.discard_block()
+        expected = self.storage.writer.height() + 1
+        if block.header.height != expected:
+            raise ValueError(f"block {block.header.height} is not the next block ({expected})")
+        self._pending = executor.execute_block(self.state, block, self._is_verified, decoded)
+        return self._pending
+
+    def commit(self, commit: Commit | None = None) -> None:
+        """Make the finalized block durable: state, results, index, height, app hash at once."""
+        result = self._pending
+        if result is None:
+            raise RuntimeError("commit without a finalized block")
+        rows = [
+            (r.hash, r.signer, r.action, r.code, r.codespace, r.log, list(r.events))
+            for r in result.tx_results
+        ]
+        self.storage.commit_block(
+            result.block,
+            rows,
+            list(result.events),
+            self.state.writes,
+            self.state.take_nodes(),
+            result.app_hash,
+            result.results_hash,
+            commit,
+        )
+        self.state.block_committed()
+        self._pending = None
+        reader = self.storage.writer
+        with self._check_lock:
+            for r in result.tx_results:
+                self._verified.pop(r.hash, None)
+                signer = r.signer
+                if signer and get_sequence(reader, signer) >= self._pending_seq.get(signer, 0):
+                    self._pending_seq.pop(signer, None)

@@ -1,0 +1,168 @@
+"""The embedded engine: one process, one validator, blocks every 200 ms or every N transactions.
+
+It serves a single organisation's sandbox, a demo, tests and development with
+nothing else to start. It drives the app through the same calls as the
+CometBFT adapter (check, finalize, commit), so what it produces replays the
+same anywhere.
+
+The mempool is bounded: when it is full, :meth:`SoloEngine.submit` refuses
+with ``mempool_full`` and the caller retries later. Nothing admitted is ever
+dropped: every admitted transaction goes into a block, in admission order,
+where it commits or is recorded as failed (DESIGN.md invariant 9).
+
+Each block's commit is signed by the node's validator key, which genesis
+names, so a proof bundle from a solo node can be checked offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from portchain.app.app import App
+from portchain.app.execute import BlockResult
+from portchain.kernel.block import Block, Commit
+from portchain.kernel.crypto import SigningKey
+from portchain.kernel.errors import MempoolFullError
+from portchain.kernel.tx import SignedTx
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SoloConfig:
+    block_interval: float = 0.2
+    """Seconds between blocks while transactions are waiting."""
+    max_block_txs: int = 2000
+    """A block is cut as soon as this many transactions wait."""
+    mempool_size: int = 20_000
+    """Transactions admitted but not yet in a block; beyond this, submissions are refused."""
+
+
+CommitListener = Callable[[BlockResult], None]
+
+
+class SoloEngine:
+    def __init__(
+        self, app: App, validator: SigningKey, config: SoloConfig | None = None
+    ) -> None:
+        self.app = app
+        self.validator = validator
+        self.config = config or SoloConfig()
+        self._mempool: deque[SignedTx] = deque()
+        self._reserved = 0
+        self._pending_hashes: set[bytes] = set()
+        self._cond = threading.Condition()
+        self._listeners: list[CommitListener] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.failure: BaseException | None = None
+
+    # -- the mempool -----------------------------------------------------------
+    def submit(self, raw: bytes) -> SignedTx:
+        """Check ``raw`` and admit it, or raise the refusal. Thread-safe."""
+        with self._cond:
+            if len(self._mempool) + self._reserved >= self.config.mempool_size:
+                raise MempoolFullError(
+                    f"the mempool holds {self.config.mempool_size} transactions; retry shortly"
+                )
+            self._reserved += 1
+        try:
+            return self.app.check_tx(raw, self._admit)
+        finally:
+            with self._cond:
+                self._reserved -= 1
+
+    def _admit(self, stx: SignedTx) -> None:
+        with self._cond:
+            self._mempool.append(stx)
+            self._pending_hashes.add(stx.hash)
+            if len(self._mempool) >= self.config.max_block_txs:
+                self._cond.notify()
+
+    def is_pending(self, tx_hash: bytes) -> bool:
+        with self._cond:
+            return tx_hash in self._pending_hashes
+
+    @property
+    def mempool_size(self) -> int:
+        return len(self._mempool)
+
+    def on_commit(self, listener: CommitListener) -> None:
+        self._listeners.append(listener)
+
+    # -- blocks ------------------------------------------------------------------
+    def produce_block(self, txs: list[SignedTx]) -> BlockResult:
+        """Execute and commit one block of ``txs`` (may be empty)."""
+        info = self.app.info()
+        chain_id = info.chain_id
+        prev = self.app.storage.header(info.height)
+        prev_time = prev.time_ms if prev is not None else 0
+        block = Block.build(
+            chain_id=chain_id,
+            height=info.height + 1,
+            time_ms=max(time.time_ns() // 1_000_000, prev_time + 1),
+            prev_hash=info.last_block_hash,
+            app_hash=info.app_hash,
+            proposer=self.validator.key_id,
+            txs=[stx.raw for stx in txs],
+        )
+        result = self.app.finalize_block(block, list(txs))
+        commit = Commit(
+            chain_id, block.header.height, block.hash, result.app_hash, result.results_hash
+        ).signed_by(self.validator)
+        self.app.commit(commit)
+        with self._cond:
+            for stx in txs:
+                self._pending_hashes.discard(stx.hash)
+        for listener in self._listeners:
+            try:
+                listener(result)
+            except Exception:
+                log.exception("commit listener failed")
+        return result
+
+    def _take(self) -> list[SignedTx]:
+        with self._cond:
+            count = min(len(self._mempool), self.config.max_block_txs)
+            return [self._mempool.popleft() for _ in range(count)]
+
+    def _run(self) -> None:
+        interval = self.config.block_interval
+        try:
+            while True:
+                with self._cond:
+                    if not self._stopping and len(self._mempool) < self.config.max_block_txs:
+                        self._cond.wait(interval)
+                    if self._stopping and not self._mempool:
+                        return
+                txs = self._take()
+                if txs:
+                    self.produce_block(txs)
+        except BaseException as exc:  # a failed commit must stop the node loudly
+            self.failure = exc
+            log.critical("block production stopped: %r", exc, exc_info=True)
+            raise
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="solo-blocks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Commit what is admitted, then stop."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()

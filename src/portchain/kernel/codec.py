@@ -1,0 +1,155 @@
+"""Canonical encoding of everything portchain hashes or signs.
+
+The encoding is RFC 8785 (JSON Canonicalization Scheme) restricted to the
+values a ledger needs, which makes it fast and leaves exactly one encoding
+for every value:
+
+* objects with string keys, sorted by their UTF-16 code units (RFC 8785 §3.2.3);
+* arrays, strings, ``true``, ``false``, ``null``;
+* integers only, in the I-JSON safe range ``[-(2**53 - 1), 2**53 - 1]``. Money is
+  integer minor units and rates are integer ppm or basis points (DESIGN.md,
+  invariant 7), so floats are refused rather than rounded.
+
+Within that subset, RFC 8785's output equals ``json.dumps`` with sorted keys,
+no whitespace and ``ensure_ascii=False``: both escape exactly ``"``, ``\\`` and
+the C0 controls (``\\b \\t \\n \\f \\r`` short, the rest as lowercase ``\\u00xx``)
+and print integers in plain decimal. The test suite checks this claim against an
+independent RFC 8785 implementation on generated values.
+
+Decoding is strict: duplicate keys, floats, NaN, lone surrogates, excessive
+nesting and oversize input are refused with :class:`DecodeError` or
+:class:`TooLargeError`, naming the rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from portchain.kernel.errors import DecodeError, TooLargeError
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Largest integer every JSON implementation represents exactly (I-JSON, RFC 7493 §2.2)."""
+
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted in any decoded document."""
+
+JsonValue = Any
+"""A decoded JSON value: None, bool, int, str, list or dict with str keys."""
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def sha256(data: bytes) -> bytes:
+    """SHA-256 digest of ``data`` (32 bytes)."""
+    return hashlib.sha256(data).digest()
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _check_str(value: str, path: str) -> None:
+    # A lone surrogate cannot be encoded as UTF-8 and RFC 8785 refuses it.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError("strings must be valid Unicode (no lone surrogates)", field=path) from None
+
+
+def _normalise(value: Any, path: str, depth: int) -> Any:
+    """Validate ``value`` and return a copy whose dicts are in canonical key order."""
+    if value is None or value is True or value is False:
+        return value
+    kind = type(value)
+    if kind is str:
+        _check_str(value, path)
+        return value
+    if kind is int:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+        raise DecodeError("integers must lie within +/-(2^53 - 1)", field=path)
+    if depth >= MAX_DEPTH:
+        raise DecodeError(f"nesting deeper than {MAX_DEPTH} levels", field=path)
+    if kind is dict:
+        out = {}
+        for key in sorted(value, key=_utf16_key):
+            if type(key) is not str:
+                raise DecodeError("object keys must be strings", field=path)
+            _check_str(key, path)
+            out[key] = _normalise(value[key], f"{path}.{key}" if path else key, depth + 1)
+        return out
+    if kind is list or kind is tuple:
+        return [_normalise(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if kind is float:
+        raise DecodeError("numbers must be integers (amounts are integer minor units)", field=path)
+    raise DecodeError(f"cannot encode a value of type {kind.__name__}", field=path)
+
+
+def canonical(value: Any) -> bytes:
+    """The RFC 8785 encoding of ``value`` as UTF-8 bytes.
+
+    Raises :class:`DecodeError` naming the offending path for floats, integers
+    outside the safe range, non-string keys, lone surrogates or nesting deeper
+    than :data:`MAX_DEPTH`.
+    """
+    return _dumps(_normalise(value, "", 0)).encode("utf-8")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DecodeError("duplicate key in object", field=key)
+            seen.add(key)
+    return out
+
+
+def _no_float(text: str) -> Any:
+    raise DecodeError(f"numbers must be integers, got {text}")
+
+
+def _no_constant(text: str) -> Any:
+    raise DecodeError(f"{text} is not valid JSON")
+
+
+_decoder = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_constant
+)
+
+
+def _parse(data: bytes | str, max_bytes: int, what: str) -> Any:
+    if len(data) > max_bytes:
+        raise TooLargeError(f"{what} is {len(data)} bytes; the limit is {max_bytes}")
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value = _decoder.decode(text)
+    except UnicodeDecodeError:
+        raise DecodeError(f"{what} is not valid UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"{what} is not valid JSON: {exc.msg} at offset {exc.pos}") from None
+    except RecursionError:
+        raise DecodeError(f"{what} nests too deeply") from None
+    return value
+
+
+def decode(data: bytes | str, *, max_bytes: int, what: str = "document") -> Any:
+    """Parse strict JSON of at most ``max_bytes`` bytes.
+
+    Raises :class:`TooLargeError` when over the limit and :class:`DecodeError`
+    for anything outside the canonical subset (see the module docstring).
+    """
+    value = _parse(data, max_bytes, what)
+    _normalise(value, "", 0)  # integer range, surrogates and depth
+    return value
+
+
+def decode_canonical(data: bytes, *, max_bytes: int, what: str = "document") -> Any:
+    """Parse ``data`` and insist it is already in canonical form (one encoding per value)."""
+    value = _parse(data, max_bytes, what)
+    if _dumps(_normalise(value, "", 0)).encode("utf-8") != data:
+        raise DecodeError(f"{what} is not canonically encoded (RFC 8785)")
+    return value

@@ -1,0 +1,40 @@
+"""Typed events: what a transaction or a block did, for subscribers and the index.
+
+Handlers build events through named constructors in their module's
+``events.py`` (``org_admitted(org_id, ...)``), never as loose dicts, so every
+event type and its attributes are declared in one place. Attributes keep the
+order the constructor gives, which is part of the block's results and therefore
+of what every node must agree on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+AttrValue = str | int | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One typed event: ``type`` is ``module.name``; ``attributes`` are ordered pairs."""
+
+    type: str
+    attributes: tuple[tuple[str, AttrValue], ...]
+
+    @classmethod
+    def of(cls, type_: str, **attributes: AttrValue) -> Event:
+        return cls(type_, tuple(attributes.items()))
+
+    def get(self, name: str) -> AttrValue:
+        for key, value in self.attributes:
+            if key == name:
+                return value
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "attributes": dict(self.attributes)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        return cls(data["type"], tuple(data["attributes"].items()))

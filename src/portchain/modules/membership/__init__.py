@@ -1,0 +1,1 @@
+"""Membership: organisations, their keys and roles, and governance by the stewards' vote."""

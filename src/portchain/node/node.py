@@ -1,0 +1,186 @@
+"""The node: storage, app and engine wired together, with transaction tracking and metrics.
+
+Every edge (API, CLI, SDK through the API) talks to a :class:`Node`. It answers
+the one question a client must always be able to ask: what became of my
+transaction? (pending, committed, failed, or unknown), by its hash
+(DESIGN.md invariant 9). Resubmitting a transaction the node already has is
+answered with its status, never executed twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from portchain.app.app import App
+from portchain.app.execute import BlockResult
+from portchain.engines.solo import SoloConfig, SoloEngine
+from portchain.kernel import codec
+from portchain.kernel.env import format_time_ms
+from portchain.node.home import Home
+from portchain.storage.sqlite import Storage, StoredTx
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0)
+
+
+class Metrics:
+    """Prometheus metrics of one node (its own registry, so several nodes can share a process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.height = Gauge("portchain_height", "Last committed block height", registry=r)
+        self.mempool = Gauge("portchain_mempool_size", "Transactions waiting for a block", registry=r)
+        self.committed = Counter(
+            "portchain_txs_committed", "Transactions committed successfully", registry=r
+        )
+        self.failed = Counter(
+            "portchain_txs_failed", "Transactions included in a block but failed", registry=r
+        )
+        self.refused = Counter(
+            "portchain_txs_refused", "Submissions refused before the mempool", ["codespace", "error"],
+            registry=r,
+        )
+        self.block_seconds = Histogram(
+            "portchain_block_seconds", "Time to execute and commit a block", buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.block_txs = Histogram(
+            "portchain_block_txs", "Transactions per block",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000), registry=r,
+        )
+        self.commit_latency = Histogram(
+            "portchain_commit_latency_seconds", "From submission to commit, per transaction",
+            buckets=LATENCY_BUCKETS, registry=r,
+        )
+
+
+@dataclass
+class _Waiter:
+    event: threading.Event
+    submitted: float
+
+
+def tx_status(stored: StoredTx | None, pending: bool, tx_hash: bytes) -> dict[str, Any]:
+    """The public answer to "what became of transaction ``tx_hash``"."""
+    if stored is None:
+        return {"hash": tx_hash.hex(), "status": "pending" if pending else "unknown"}
+    out: dict[str, Any] = {
+        "hash": stored.hash.hex(),
+        "status": "committed" if stored.code == 0 else "failed",
+        "height": stored.height,
+        "index": stored.index,
+        "signer": stored.signer,
+        "action": stored.action,
+        "events": stored.events,
+    }
+    if stored.code:
+        out["error"] = {"codespace": stored.codespace, "code": stored.code, "message": stored.log}
+    return out
+
+
+class Node:
+    def __init__(self, home: Home, config: SoloConfig | None = None) -> None:
+        self.home = home
+        self.storage = Storage(home.db_path)
+        self.app = App(self.storage)
+        if self.app.genesis is None:
+            self.app.init_chain(home.genesis())
+        self.engine = SoloEngine(self.app, home.validator_key(), config)
+        self.metrics = Metrics()
+        self._waiters: dict[bytes, _Waiter] = {}
+        self._lock = threading.Lock()
+        self.engine.on_commit(self._on_commit)
+        self.metrics.height.set(self.storage.writer.height())
+        self.started_at = time.time()
+
+    @property
+    def chain_id(self) -> str:
+        assert self.app.genesis is not None
+        return self.app.genesis.chain_id
+
+    def start(self) -> None:
+        self.engine.start()
+
+    def stop(self) -> None:
+        self.engine.stop()
+
+    # -- transactions ----------------------------------------------------------
+    def submit(self, raw: bytes, wait: bool = False, timeout: float = 30.0) -> dict[str, Any]:
+        """Admit ``raw``; with ``wait``, return once it is committed or failed (or on timeout).
+
+        Raises the refusal (:class:`PortchainError`) when the transaction is not admitted.
+        A transaction already known is answered with its status and not admitted again.
+        """
+        tx_hash = codec.sha256(raw)
+        known = self.storage.reader().tx(tx_hash)
+        if known is not None or self.engine.is_pending(tx_hash):
+            status = tx_status(known, known is None, tx_hash)
+            if known is None and wait:
+                return self._wait(tx_hash, timeout, self._waiter(tx_hash))
+            return status
+        waiter = self._waiter(tx_hash)
+        try:
+            self.engine.submit(raw)
+        except Exception as exc:
+            with self._lock:
+                self._waiters.pop(tx_hash, None)
+            name = getattr(exc, "name", "internal")
+            self.metrics.refused.labels(getattr(exc, "codespace", "node"), name).inc()
+            raise
+        if not wait:
+            return {"hash": tx_hash.hex(), "status": "pending"}
+        return self._wait(tx_hash, timeout, waiter)
+
+    def _waiter(self, tx_hash: bytes) -> _Waiter:
+        with self._lock:
+            waiter = self._waiters.get(tx_hash)
+            if waiter is None:
+                waiter = self._waiters[tx_hash] = _Waiter(threading.Event(), time.perf_counter())
+            return waiter
+
+    def _wait(self, tx_hash: bytes, timeout: float, waiter: _Waiter) -> dict[str, Any]:
+        waiter.event.wait(timeout)
+        return self.tx_status(tx_hash)
+
+    def tx_status(self, tx_hash: bytes) -> dict[str, Any]:
+        return tx_status(self.storage.reader().tx(tx_hash), self.engine.is_pending(tx_hash), tx_hash)
+
+    def _on_commit(self, result: BlockResult) -> None:
+        now = time.perf_counter()
+        m = self.metrics
+        m.height.set(result.block.header.height)
+        m.block_txs.observe(len(result.tx_results))
+        m.mempool.set(self.engine.mempool_size)
+        ok = sum(1 for r in result.tx_results if r.ok)
+        m.committed.inc(ok)
+        m.failed.inc(len(result.tx_results) - ok)
+        with self._lock:
+            for r in result.tx_results:
+                waiter = self._waiters.pop(r.hash, None)
+                if waiter is not None:
+                    m.commit_latency.observe(now - waiter.submitted)
+                    waiter.event.set()
+
+    # -- reads -------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        reader = self.storage.reader()
+        with reader.snapshot():
+            height = reader.height()
+            app_hash = reader.app_hash()
+            block = reader.block(height) if height else None
+        return {
+            "chain_id": self.chain_id,
+            "engine": "solo",
+            "height": height,
+            "app_hash": app_hash.hex(),
+            "last_block_hash": block.hash.hex() if block else None,
+            "last_block_time": format_time_ms(block.header["time_ms"]) if block else None,
+            "mempool_size": self.engine.mempool_size,
+            "running": self.engine.running,
+            "validator": self.engine.validator.key_id,
+        }

@@ -1,0 +1,1 @@
+"""Storage: SQLite for state, tree nodes, blocks, results and the event index."""

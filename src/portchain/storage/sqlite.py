@@ -1,0 +1,426 @@
+"""SQLite storage: state, Merkle nodes, blocks, transactions with results, and the event index.
+
+One database file in WAL mode with ``synchronous=FULL``. Everything a block
+changes (state writes, new tree nodes, the block, every transaction's result,
+the events and their index, the height and the app hash) is written in one
+SQLite transaction by :meth:`Storage.commit_block`, so after a crash the
+database holds exactly the blocks that were fully committed (DESIGN.md
+invariant 3). Readers on other threads get their own connections and see the
+last committed block, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from portchain.kernel.block import Block, Commit, Header
+from portchain.kernel.events import Event
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS nodes (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks (
+    height INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL UNIQUE,
+    header BLOB NOT NULL,
+    time_ms INTEGER NOT NULL,
+    num_txs INTEGER NOT NULL,
+    app_hash BLOB NOT NULL,        -- state root after this block
+    results_hash BLOB NOT NULL,
+    block_events BLOB NOT NULL,
+    commit_cert BLOB              -- the validators' signatures (solo engine)
+);
+CREATE TABLE IF NOT EXISTS txs (
+    hash BLOB NOT NULL,
+    height INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    raw BLOB NOT NULL,
+    signer TEXT NOT NULL,
+    action TEXT NOT NULL,
+    code INTEGER NOT NULL,
+    codespace TEXT NOT NULL,
+    log TEXT NOT NULL,
+    events BLOB NOT NULL,
+    PRIMARY KEY (height, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS txs_by_hash ON txs (hash);
+CREATE INDEX IF NOT EXISTS txs_by_signer ON txs (signer, height);
+CREATE TABLE IF NOT EXISTS events (
+    height INTEGER NOT NULL,
+    idx INTEGER NOT NULL,          -- position among the block's events: the cursor
+    tx_hash BLOB,                  -- NULL for the block's own events
+    type TEXT NOT NULL,
+    attributes BLOB NOT NULL,
+    PRIMARY KEY (height, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_index (
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    height INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    PRIMARY KEY (name, value, height, idx)
+) WITHOUT ROWID;
+"""
+
+INDEXED_VALUE_MAX = 128
+"""String attributes up to this length are indexed for lookups by party, object or status."""
+
+
+@dataclass(frozen=True)
+class StoredBlock:
+    height: int
+    hash: bytes
+    header: dict[str, Any]
+    num_txs: int
+    app_hash: bytes
+    results_hash: bytes
+    block_events: list[dict[str, Any]]
+    commit: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class StoredTx:
+    hash: bytes
+    height: int
+    index: int
+    raw: bytes
+    signer: str
+    action: str
+    code: int
+    codespace: str
+    log: str
+    events: list[dict[str, Any]]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA cache_size=-65536")
+    return conn
+
+
+class Reader:
+    """A read view of committed data on one connection (one per thread)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    # -- state ---------------------------------------------------------------
+    def get(self, key: str) -> bytes | None:
+        row = self._conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    get_value = get
+
+    def load_node(self, node_hash: bytes) -> bytes | None:
+        row = self._conn.execute("SELECT data FROM nodes WHERE hash = ?", (node_hash,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def scan(self, prefix: str, after: str = "", limit: int = 100) -> list[tuple[str, bytes]]:
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        start = max(prefix, after)
+        op = ">" if after and after >= prefix else ">="
+        rows = self._conn.execute(
+            f"SELECT key, value FROM state WHERE key {op} ? AND key < ? ORDER BY key LIMIT ?",
+            (start, end, limit),
+        ).fetchall()
+        return [(key, bytes(value)) for key, value in rows]
+
+    def meta(self, key: str) -> bytes | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Reader]:
+        """Several reads that see one committed block (a read transaction)."""
+        self._conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self._conn.execute("COMMIT")
+
+    # -- chain ---------------------------------------------------------------
+    def height(self) -> int:
+        raw = self.meta("height")
+        return 0 if raw is None else int(raw)
+
+    def app_hash(self) -> bytes:
+        return self.meta("app_hash") or bytes(32)
+
+    def block(self, height: int) -> StoredBlock | None:
+        row = self._conn.execute(
+            "SELECT height, hash, header, num_txs, app_hash, results_hash, block_events, commit_cert"
+            " FROM blocks WHERE height = ?",
+            (height,),
+        ).fetchone()
+        return None if row is None else _stored_block(row)
+
+    def blocks(self, start: int, end: int) -> list[StoredBlock]:
+        rows = self._conn.execute(
+            "SELECT height, hash, header, num_txs, app_hash, results_hash, block_events, commit_cert"
+            " FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height",
+            (start, end),
+        ).fetchall()
+        return [_stored_block(row) for row in rows]
+
+    def block_txs(self, height: int) -> list[StoredTx]:
+        rows = self._conn.execute(
+            "SELECT hash, height, idx, raw, signer, action, code, codespace, log, events"
+            " FROM txs WHERE height = ? ORDER BY idx",
+            (height,),
+        ).fetchall()
+        return [_stored_tx(row) for row in rows]
+
+    def tx(self, tx_hash: bytes) -> StoredTx | None:
+        row = self._conn.execute(
+            "SELECT hash, height, idx, raw, signer, action, code, codespace, log, events"
+            " FROM txs WHERE hash = ? ORDER BY height, idx LIMIT 1",
+            (tx_hash,),
+        ).fetchone()
+        return None if row is None else _stored_tx(row)
+
+    def has_tx(self, tx_hash: bytes) -> bool:
+        return self._conn.execute("SELECT 1 FROM txs WHERE hash = ?", (tx_hash,)).fetchone() is not None
+
+    def events_after(self, height: int, idx: int, limit: int = 1000) -> list[dict[str, Any]]:
+        """Events strictly after the cursor ``(height, idx)``, in commit order."""
+        rows = self._conn.execute(
+            "SELECT height, idx, tx_hash, type, attributes FROM events"
+            " WHERE (height, idx) > (?, ?) ORDER BY height, idx LIMIT ?",
+            (height, idx, limit),
+        ).fetchall()
+        return [_event_row(row) for row in rows]
+
+    def events_by(self, name: str, value: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Events with attribute ``name`` equal to ``value``, newest first (the index)."""
+        rows = self._conn.execute(
+            "SELECT e.height, e.idx, e.tx_hash, e.type, e.attributes FROM event_index i"
+            " JOIN events e ON e.height = i.height AND e.idx = i.idx"
+            " WHERE i.name = ? AND i.value = ? ORDER BY i.height DESC, i.idx DESC LIMIT ?",
+            (name, value, limit),
+        ).fetchall()
+        return [_event_row(row) for row in rows]
+
+    def count_txs(self) -> tuple[int, int]:
+        """(committed, failed) transactions."""
+        row = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(code != 0), 0) FROM txs"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+
+def _stored_block(row: tuple[Any, ...]) -> StoredBlock:
+    return StoredBlock(
+        height=row[0],
+        hash=bytes(row[1]),
+        header=json.loads(row[2]),
+        num_txs=row[3],
+        app_hash=bytes(row[4]),
+        results_hash=bytes(row[5]),
+        block_events=json.loads(row[6]),
+        commit=None if row[7] is None else json.loads(row[7]),
+    )
+
+
+def _stored_tx(row: tuple[Any, ...]) -> StoredTx:
+    return StoredTx(
+        hash=bytes(row[0]),
+        height=row[1],
+        index=row[2],
+        raw=bytes(row[3]),
+        signer=row[4],
+        action=row[5],
+        code=row[6],
+        codespace=row[7],
+        log=row[8],
+        events=json.loads(row[9]),
+    )
+
+
+def _event_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        "height": row[0],
+        "index": row[1],
+        "tx": None if row[2] is None else bytes(row[2]).hex(),
+        "type": row[3],
+        "attributes": json.loads(row[4]),
+    }
+
+
+class Storage:
+    """The node's database: one writer (the block thread), a reader per other thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = _connect(path)
+        self._writer.executescript(_SCHEMA)
+        self._local = threading.local()
+        self.writer = Reader(self._writer)
+        version = self.writer.meta("schema_version")
+        if version is None:
+            self._put_meta({"schema_version": str(SCHEMA_VERSION).encode()})
+        elif int(version) != SCHEMA_VERSION:
+            raise RuntimeError(f"database schema {int(version)} is not {SCHEMA_VERSION}")
+
+    def reader(self) -> Reader:
+        """This thread's read connection."""
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = Reader(_connect(self.path))
+            self._local.reader = reader
+        return reader
+
+    def _put_meta(self, values: dict[str, bytes]) -> None:
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items())
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._writer
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @staticmethod
+    def _write_state(
+        conn: sqlite3.Connection,
+        writes: dict[str, bytes | None],
+        nodes: list[tuple[bytes, bytes]],
+    ) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
+            [(k, v) for k, v in writes.items() if v is not None],
+        )
+        conn.executemany(
+            "DELETE FROM state WHERE key = ?", [(k,) for k, v in writes.items() if v is None]
+        )
+        conn.executemany("INSERT OR IGNORE INTO nodes (hash, data) VALUES (?, ?)", nodes)
+
+    def init_genesis(
+        self,
+        genesis: bytes,
+        writes: dict[str, bytes | None],
+        nodes: list[tuple[bytes, bytes]],
+        app_hash: bytes,
+        genesis_events: list[Event],
+    ) -> None:
+        """Persist the genesis document and state as height 0, atomically."""
+        with self._transaction() as conn:
+            self._write_state(conn, writes, nodes)
+            meta = {
+                "genesis": genesis,
+                "height": b"0",
+                "app_hash": app_hash,
+                "genesis_app_hash": app_hash,
+                "last_block_hash": bytes(32),
+                "genesis_events": json.dumps([e.as_dict() for e in genesis_events]).encode(),
+            }
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items())
+            )
+
+    def commit_block(
+        self,
+        block: Block,
+        tx_rows: list[tuple[bytes, str, str, int, str, str, list[Event]]],
+        block_events: list[Event],
+        writes: dict[str, bytes | None],
+        nodes: list[tuple[bytes, bytes]],
+        app_hash: bytes,
+        results_hash: bytes,
+        commit: Commit | None,
+    ) -> None:
+        """Make block ``block`` durable with its results, index and state, in one transaction.
+
+        ``tx_rows`` are (hash, signer, action, code, codespace, log, events) in block order.
+        """
+        height = block.header.height
+        txs = []
+        event_rows: list[tuple[int, int, bytes | None, str, bytes]] = []
+        index_rows: list[tuple[str, str, int, int]] = []
+        position = 0
+
+        def add_events(tx_hash: bytes | None, evs: list[Event]) -> None:
+            nonlocal position
+            for event in evs:
+                event_rows.append(
+                    (height, position, tx_hash, event.type, json.dumps(dict(event.attributes)).encode())
+                )
+                for name, value in event.attributes:
+                    if isinstance(value, str) and value and len(value) <= INDEXED_VALUE_MAX:
+                        index_rows.append((name, value, height, position))
+                position += 1
+
+        for idx, (raw, (tx_hash, signer, action, code, codespace, log, evs)) in enumerate(
+            zip(block.txs, tx_rows, strict=True)
+        ):
+            dumped = json.dumps([e.as_dict() for e in evs]).encode()
+            txs.append((tx_hash, height, idx, raw, signer, action, code, codespace, log, dumped))
+            add_events(tx_hash, evs)
+        add_events(None, block_events)
+        with self._transaction() as conn:
+            self._write_state(conn, writes, nodes)
+            conn.execute(
+                "INSERT INTO blocks (height, hash, header, time_ms, num_txs, app_hash,"
+                " results_hash, block_events, commit_cert) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    height,
+                    block.hash,
+                    block.header.encode(),
+                    block.header.time_ms,
+                    len(block.txs),
+                    app_hash,
+                    results_hash,
+                    json.dumps([e.as_dict() for e in block_events]).encode(),
+                    None if commit is None else json.dumps(commit.as_dict()).encode(),
+                ),
+            )
+            # A transaction id seen again in a later block is a failed replay; lookups by
+            # hash answer with the first record, the one that counted.
+            conn.executemany(
+                "INSERT INTO txs (hash, height, idx, raw, signer, action, code,"
+                " codespace, log, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                txs,
+            )
+            conn.executemany(
+                "INSERT INTO events (height, idx, tx_hash, type, attributes) VALUES (?, ?, ?, ?, ?)",
+                event_rows,
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO event_index (name, value, height, idx) VALUES (?, ?, ?, ?)",
+                index_rows,
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("height", str(height).encode()),
+                    ("app_hash", app_hash),
+                    ("last_block_hash", block.hash),
+                ],
+            )
+
+    def header(self, height: int) -> Header | None:
+        stored = self.writer.block(height)
+        return None if stored is None else Header.from_dict(stored.header)
+
+    def close(self) -> None:
+        self._writer.close()
