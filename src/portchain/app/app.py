@@ -25,7 +25,7 @@ from portchain.app.execute import BlockResult, Executor, Registry, get_sequence
 from portchain.app.genesis import GenesisDoc, parse_genesis
 from portchain.kernel.block import Block, Commit
 from portchain.kernel.errors import DuplicateError
-from portchain.kernel.module import ModuleSpec, SignerDirectory
+from portchain.kernel.module import Message, ModuleSpec, SignerDirectory
 from portchain.kernel.state import State
 from portchain.kernel.tx import SignedTx, decode_tx
 from portchain.storage.sqlite import Storage
@@ -72,7 +72,7 @@ class App:
         self.executor: Executor | None = None
         self._pending: BlockResult | None = None
         self._pending_seq: dict[str, int] = {}
-        self._verified: OrderedDict[bytes, None] = OrderedDict()
+        self._verified: OrderedDict[bytes, Message] = OrderedDict()
         self._check_lock = threading.Lock()
         raw = storage.writer.meta("genesis")
         if raw is not None:
@@ -116,8 +116,8 @@ class App:
         return app_hash
 
     # -- mempool -------------------------------------------------------------
-    def _is_verified(self, tx_hash: bytes) -> bool:
-        return tx_hash in self._verified
+    def _checked(self, tx_hash: bytes) -> Message | None:
+        return self._verified.get(tx_hash)
 
     def check_tx(
         self, raw: bytes, admit: Callable[[SignedTx], None] | None = None
@@ -133,7 +133,7 @@ class App:
         reader = self.storage.reader()
         if stx.hash in self._verified:
             raise DuplicateError("this transaction is already pending", field="tx")
-        executor.resolve(reader, stx, self._is_verified)
+        _, message, _ = executor.resolve(reader, stx)
         with self._check_lock:
             signer = stx.tx.signer
             expected = max(get_sequence(reader, signer), self._pending_seq.get(signer, 0))
@@ -141,10 +141,15 @@ class App:
             if admit is not None:
                 admit(stx)
             self._pending_seq[signer] = stx.tx.seq + 1
-            self._verified[stx.hash] = None
+            self._verified[stx.hash] = message
             while len(self._verified) > VERIFIED_CACHE_SIZE:
                 self._verified.popitem(last=False)
         return stx
+
+    def next_sequence(self, key_id: str) -> int:
+        committed = get_sequence(self.storage.reader(), key_id)
+        with self._check_lock:
+            return max(committed, self._pending_seq.get(key_id, 0))
 
     def forget_pending(self, stx: SignedTx) -> None:
         """A checked transaction will not be executed after all (evicted): release its sequence."""
@@ -163,7 +168,7 @@ class App:
         expected = self.storage.writer.height() + 1
         if block.header.height != expected:
             raise ValueError(f"block {block.header.height} is not the next block ({expected})")
-        self._pending = executor.execute_block(self.state, block, self._is_verified, decoded)
+        self._pending = executor.execute_block(self.state, block, self._checked, decoded)
         return self._pending
 
     def commit(self, commit: Commit | None = None) -> None:

@@ -54,6 +54,9 @@ from portchain.kernel.tx import SignedTx, decode_tx
 
 log = logging.getLogger(__name__)
 
+Checked = Callable[[bytes], "Message | None"]
+"""Looks up a transaction id checked by the mempool: its parsed message, or None."""
+
 SEQ_PREFIX = "auth/seq/"
 """State key prefix of each signer's next sequence number (ASCII decimal)."""
 
@@ -172,13 +175,14 @@ class Executor:
 
     # -- the envelope -------------------------------------------------------------
     def resolve(
-        self, reader: StateReader, stx: SignedTx, verified: Callable[[bytes], bool] | None = None
+        self, reader: StateReader, stx: SignedTx, checked: Checked | None = None
     ) -> tuple[Action, Message, Signer]:
         """Check everything about ``stx`` that needs no handler; return what runs it.
 
         Raises the envelope's errors (chain id, key, signature, sequence) and the
         action's stateless ones (unknown action, invalid message, authorization).
-        ``verified`` tells whether a signature was already checked (mempool cache).
+        ``checked`` returns the message parsed when the mempool checked this
+        transaction, whose signature it then verified; None if it did not.
         """
         tx = stx.tx
         if tx.chain_id != self.chain_id:
@@ -186,7 +190,10 @@ class Executor:
                 f"signed for chain {tx.chain_id!r}; this is {self.chain_id!r}", field="tx.chain_id"
             )
         action = self.registry.action(tx.action)
-        message = parse_message(action.message, tx.body)
+        message = checked(stx.hash) if checked is not None else None
+        verified = message is not None
+        if message is None:
+            message = parse_message(action.message, tx.body)
         signer = self.directory.signer(reader, tx.signer)
         if signer is None:
             if not action.open:
@@ -197,7 +204,7 @@ class Executor:
             raise UnknownKeyError(
                 f"key {tx.signer} is revoked or its organisation is not active", field="tx.signer"
             )
-        if not (verified is not None and verified(stx.hash)) and not verify(
+        if not verified and not verify(
             signer.public_key, TX_DOMAIN, stx.sign_bytes, stx.signature
         ):
             raise SignatureError("does not verify against the signer's key", field="sig")
@@ -216,7 +223,7 @@ class Executor:
         state: State,
         env: BlockEnv,
         raw: bytes,
-        verified: Callable[[bytes], bool] | None = None,
+        checked: Checked | None = None,
         decoded: SignedTx | None = None,
     ) -> TxResult:
         tx_hash = codec.sha256(raw) if decoded is None else decoded.hash
@@ -227,7 +234,7 @@ class Executor:
         signer_id, name = stx.tx.signer, stx.tx.action
         try:
             self.check_sequence(state, stx)
-            action, message, signer = self.resolve(state, stx, verified)
+            action, message, signer = self.resolve(state, stx, checked)
         except PortchainError as exc:
             return TxResult.failed(tx_hash, exc, signer_id, name)
         seq_key = SEQ_PREFIX + signer_id
@@ -264,7 +271,7 @@ class Executor:
         self,
         state: State,
         block: Block,
-        verified: Callable[[bytes], bool] | None = None,
+        checked: Checked | None = None,
         decoded: Collection[SignedTx | None] | None = None,
     ) -> BlockResult:
         """Run ``block`` on ``state`` (whose writes it buffers) and compute the new root."""
@@ -272,7 +279,7 @@ class Executor:
         env = BlockEnv(header.chain_id, header.height, header.time_ms, block.hash, header.proposer)
         pre = list(decoded) if decoded is not None else [None] * len(block.txs)
         results = tuple(
-            self.execute_tx(state, env, raw, verified, stx)
+            self.execute_tx(state, env, raw, checked, stx)
             for raw, stx in zip(block.txs, pre, strict=True)
         )
         block_events = tuple(self.end_block(state, env))

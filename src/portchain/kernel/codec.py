@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from portchain.kernel.errors import DecodeError, TooLargeError
@@ -87,6 +88,30 @@ def _normalise(value: Any, path: str, depth: int) -> Any:
     raise DecodeError(f"cannot encode a value of type {kind.__name__}", field=path)
 
 
+_dumps_sorted = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True
+).encode
+
+
+_BEYOND_BMP = re.compile(rb"[\xf0-\xf4]")
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """True if ``value`` holds only JSON types and safe integers, at most MAX_DEPTH deep."""
+    kind = type(value)
+    if kind is str or value is None or value is True or value is False:
+        return True
+    if kind is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if depth >= MAX_DEPTH:
+        return False
+    if kind is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_plain(v, depth + 1) for v in value)
+    return False
+
+
 def canonical(value: Any) -> bytes:
     """The RFC 8785 encoding of ``value`` as UTF-8 bytes.
 
@@ -94,6 +119,16 @@ def canonical(value: Any) -> bytes:
     outside the safe range, non-string keys, lone surrogates or nesting deeper
     than :data:`MAX_DEPTH`.
     """
+    if _plain(value):
+        try:
+            out = _dumps_sorted(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the slow path names where
+        else:
+            # Sorting by code point equals sorting by UTF-16 unit unless a key holds a
+            # character beyond the BMP (4-byte UTF-8, lead byte 0xF0 or more).
+            if out.isascii() or not _BEYOND_BMP.search(out):
+                return out
     return _dumps(_normalise(value, "", 0)).encode("utf-8")
 
 
@@ -112,12 +147,22 @@ def _no_float(text: str) -> Any:
     raise DecodeError(f"numbers must be integers, got {text}")
 
 
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    raise DecodeError(f"integers must lie within +/-(2^53 - 1), got {text[:40]}")
+
+
 def _no_constant(text: str) -> Any:
     raise DecodeError(f"{text} is not valid JSON")
 
 
 _decoder = json.JSONDecoder(
-    object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_constant
+    object_pairs_hook=_no_duplicates,
+    parse_float=_no_float,
+    parse_int=_safe_int,
+    parse_constant=_no_constant,
 )
 
 
@@ -150,6 +195,6 @@ def decode(data: bytes | str, *, max_bytes: int, what: str = "document") -> Any:
 def decode_canonical(data: bytes, *, max_bytes: int, what: str = "document") -> Any:
     """Parse ``data`` and insist it is already in canonical form (one encoding per value)."""
     value = _parse(data, max_bytes, what)
-    if _dumps(_normalise(value, "", 0)).encode("utf-8") != data:
+    if canonical(value) != data:
         raise DecodeError(f"{what} is not canonically encoded (RFC 8785)")
     return value

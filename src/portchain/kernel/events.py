@@ -14,6 +14,18 @@ from typing import Any
 
 AttrValue = str | int | bool | None
 
+INDEXED: set[str] = set()
+"""Attribute names the node indexes for lookups (party, object, document...): see index_by."""
+
+
+def index_by(*names: str) -> None:
+    """Declare attribute names worth an index entry (modules call this in their events.py).
+
+    Indexing only what someone will look up (an organisation, a key, a container)
+    keeps the index small; the order of events never depends on it.
+    """
+    INDEXED.update(names)
+
 
 @dataclass(frozen=True, slots=True)
 class Event:

@@ -14,12 +14,13 @@ Private keys are files with mode 0600 and are never printed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from portchain.app.genesis import GenesisDoc, load_genesis
 from portchain.kernel.crypto import EncryptionKey, SigningKey
@@ -72,6 +73,35 @@ class Home:
     def write_genesis(self, genesis: GenesisDoc) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         self.genesis_path.write_text(json.dumps(genesis.model_dump(), indent=2) + "\n")
+
+    def lock(self) -> IO[str]:
+        """Hold the home's lock for as long as the returned file is open: one node per home."""
+        lock_path = self.path / "data" / "node.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise HomeError(f"a node is already running on {self.path}") from None
+        return handle
+
+    def is_locked(self) -> bool:
+        lock_path = self.path / "data" / "node.lock"
+        if not lock_path.exists():
+            return False
+        with lock_path.open("a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
+    @property
+    def api_file(self) -> Path:
+        """Where a running node writes the address of its API."""
+        return self.path / "data" / "api.json"
 
     # -- keys ------------------------------------------------------------------
     def _write_secret(self, path: Path, data: dict[str, Any]) -> None:

@@ -86,6 +86,7 @@ def tx_status(stored: StoredTx | None, pending: bool, tx_hash: bytes) -> dict[st
 class Node:
     def __init__(self, home: Home, config: SoloConfig | None = None) -> None:
         self.home = home
+        self._lock_file = home.lock()
         self.storage = Storage(home.db_path)
         self.app = App(self.storage)
         if self.app.genesis is None:
@@ -108,6 +109,8 @@ class Node:
 
     def stop(self) -> None:
         self.engine.stop()
+        self.storage.close()
+        self._lock_file.close()
 
     # -- transactions ----------------------------------------------------------
     def submit(self, raw: bytes, wait: bool = False, timeout: float = 30.0) -> dict[str, Any]:
@@ -165,6 +168,10 @@ class Node:
                 if waiter is not None:
                     m.commit_latency.observe(now - waiter.submitted)
                     waiter.event.set()
+
+    def next_sequence(self, key_id: str) -> int:
+        """The sequence number the signer's next transaction must carry, counting pending ones."""
+        return self.app.next_sequence(key_id)
 
     # -- reads -------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from portchain.kernel.block import Block, Commit, Header
-from portchain.kernel.events import Event
+from portchain.kernel.events import INDEXED, Event
 
 SCHEMA_VERSION = 1
 
@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS event_index (
 """
 
 INDEXED_VALUE_MAX = 128
-"""String attributes up to this length are indexed for lookups by party, object or status."""
+"""Indexed attributes (see :func:`portchain.kernel.events.index_by`) up to this length."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,38 @@ class Reader:
         return int(row[0]), int(row[1])
 
 
+class CachedReader(Reader):
+    """The block thread's reader: committed values cached, including absences.
+
+    Execution reads the same records (signers' keys, organisations) again and
+    again. Every committed write passes through :meth:`Storage.commit_block`,
+    which refreshes this cache after the database commit, so it never serves a
+    stale value. Bounded: emptied when it grows past ``limit`` entries.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, limit: int = 500_000) -> None:
+        super().__init__(conn)
+        self._values: dict[str, bytes | None] = {}
+        self._limit = limit
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._values[key]
+        except KeyError:
+            value = super().get(key)
+            if len(self._values) >= self._limit:
+                self._values.clear()
+            self._values[key] = value
+            return value
+
+    get_value = get
+
+    def refresh(self, writes: dict[str, bytes | None]) -> None:
+        if len(self._values) + len(writes) >= self._limit:
+            self._values.clear()
+        self._values.update(writes)
+
+
 def _stored_block(row: tuple[Any, ...]) -> StoredBlock:
     return StoredBlock(
         height=row[0],
@@ -268,7 +300,7 @@ class Storage:
         self._writer = _connect(path)
         self._writer.executescript(_SCHEMA)
         self._local = threading.local()
-        self.writer = Reader(self._writer)
+        self.writer = CachedReader(self._writer)
         version = self.writer.meta("schema_version")
         if version is None:
             self._put_meta({"schema_version": str(SCHEMA_VERSION).encode()})
@@ -337,6 +369,7 @@ class Storage:
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items())
             )
+        self.writer.refresh(writes)
 
     def commit_block(
         self,
@@ -366,7 +399,12 @@ class Storage:
                     (height, position, tx_hash, event.type, json.dumps(dict(event.attributes)).encode())
                 )
                 for name, value in event.attributes:
-                    if isinstance(value, str) and value and len(value) <= INDEXED_VALUE_MAX:
+                    if (
+                        name in INDEXED
+                        and isinstance(value, str)
+                        and value
+                        and len(value) <= INDEXED_VALUE_MAX
+                    ):
                         index_rows.append((name, value, height, position))
                 position += 1
 
@@ -417,6 +455,7 @@ class Storage:
                     ("last_block_hash", block.hash),
                 ],
             )
+        self.writer.refresh(writes)
 
     def header(self, height: int) -> Header | None:
         stored = self.writer.block(height)

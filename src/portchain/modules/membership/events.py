@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from portchain.kernel.events import Event
+from portchain.kernel.events import Event, index_by
+
+index_by("org", "key", "new_key", "voter", "proposer")
 
 
 def org_applied(org_id: str, name: str, country: str, roles: list[str], proposal_id: int) -> Event:

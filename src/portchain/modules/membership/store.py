@@ -15,7 +15,7 @@ Keys::
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from portchain.kernel.module import StateReader
@@ -127,7 +127,7 @@ def get_org(reader: StateReader, org_id: str) -> Org | None:
 
 
 def put_org(state: State, org: Org) -> None:
-    state.set_json(ORG + org.id, asdict(org))
+    state.set_json(ORG + org.id, vars(org))
 
 
 def get_key(reader: StateReader, key_id: str) -> Key | None:
@@ -136,7 +136,7 @@ def get_key(reader: StateReader, key_id: str) -> Key | None:
 
 
 def put_key(state: State, key: Key) -> None:
-    state.set_json(KEY + key.key_id, asdict(key))
+    state.set_json(KEY + key.key_id, vars(key))
     state.set(f"{ORG_KEY}{key.org}/{key.key_id}", b"1")
 
 
@@ -146,7 +146,7 @@ def get_proposal(reader: StateReader, proposal_id: int) -> Proposal | None:
 
 
 def put_proposal(state: State, proposal: Proposal) -> None:
-    state.set_json(f"{PROPOSAL}{proposal.id:012d}", asdict(proposal))
+    state.set_json(f"{PROPOSAL}{proposal.id:012d}", vars(proposal))
 
 
 def get_stewards(reader: StateReader) -> list[str]:

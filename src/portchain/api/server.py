@@ -1,0 +1,53 @@
+"""The node's HTTP API: FastAPI, versioned under /api/v1, problem+json errors, Prometheus metrics.
+
+Each module contributes a router; the API never changes state itself, it
+submits signed transactions and reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Response
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from portchain import __version__
+from portchain.api import errors
+from portchain.api.routes import chain, membership
+from portchain.kernel.errors import PortchainError
+from portchain.node.node import Node
+
+
+def create_app(node: Node) -> FastAPI:
+    app = FastAPI(
+        title="portchain node API",
+        version=__version__,
+        description="Submit signed transactions and read the ledger of a portchain node.",
+    )
+    app.state.node = node
+    app.add_exception_handler(PortchainError, errors.on_portchain_error)
+    app.add_exception_handler(errors.NotFound, errors.on_not_found)
+    app.add_exception_handler(RequestValidationError, errors.on_validation)
+    app.include_router(chain.router)
+    app.include_router(membership.router)
+
+    @app.get("/healthz", tags=["node"], summary="Liveness: the block loop is running")
+    def healthz() -> Response:
+        ok = node.engine.running and node.engine.failure is None
+        return Response(
+            '{"status":"ok"}' if ok else '{"status":"failing"}',
+            status_code=200 if ok else 503,
+            media_type="application/json",
+        )
+
+    @app.get("/metrics", tags=["node"], summary="Prometheus metrics")
+    def metrics() -> Response:
+        node.metrics.mempool.set(node.engine.mempool_size)
+        return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> dict[str, Any]:
+        return {"name": "portchain", "version": __version__, "api": "/api/v1", "docs": "/docs"}
+
+    return app

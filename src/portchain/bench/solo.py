@@ -1,0 +1,185 @@
+"""``portchain bench --engine solo``: the embedded node under load, measured end to end.
+
+What is measured, in one run on a fresh node in a temporary home:
+
+* committed transactions per second: ``txs`` signed ``membership.register_key``
+  transactions from ``signers`` organisation admin keys, submitted by
+  ``clients`` threads through :meth:`Node.submit` (full check: decode, key,
+  Ed25519 signature, sequence) and committed by the solo engine to SQLite;
+  timed from the first submission to the last commit;
+* latency from submission to commit, per transaction (p50, p99);
+* peak resident memory of the process;
+* the raw Ed25519 verification rate of one core, and the ratio of the two rates;
+* state-root updates per second: batched writes to a Merkle tree already
+  holding ``state_keys`` keys, 2,000 per block as the node does.
+
+Signing happens before the clock starts: it is the clients' work, not the node's.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import resource
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from portchain.engines.solo import SoloConfig
+from portchain.kernel import codec
+from portchain.kernel.crypto import TX_DOMAIN, SigningKey, verify
+from portchain.kernel.errors import MempoolFullError
+from portchain.kernel.smt import MerkleTree
+from portchain.kernel.tx import Tx, sign
+from portchain.node.home import Home
+from portchain.node.node import Node
+from portchain.node.presets import Member, create_network
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def ed25519_rate(samples: int = 3000) -> float:
+    """Verifications per second on one core (one thread)."""
+    key = SigningKey.generate()
+    message = b"x" * 300
+    signature = key.sign(TX_DOMAIN, message)
+    public = key.public_key
+    start = time.perf_counter()
+    for _ in range(samples):
+        verify(public, TX_DOMAIN, message, signature)
+    return samples / (time.perf_counter() - start)
+
+
+def state_root_rate(keys: int, batches: int = 50, batch_size: int = 2000) -> float:
+    """Merkle updates per second on a tree holding ``keys`` keys, in block-sized batches."""
+    sha = codec.sha256
+    tree = MerkleTree()
+    tree.update((sha(b"k%d" % i), sha(b"v%d" % i)) for i in range(keys))
+    tree.take_unstored()
+    rng = random.Random(7)
+    work = [
+        [(sha(b"k%d" % rng.randrange(keys * 2)), sha(b"w%d-%d" % (b, i))) for i in range(batch_size)]
+        for b in range(batches)
+    ]
+    start = time.perf_counter()
+    for batch in work:
+        tree.update(batch)
+        tree.root_hash  # noqa: B018 (forces the hashing)
+        tree.take_unstored()
+    return batches * batch_size / (time.perf_counter() - start)
+
+
+def _prepare(home: Home, txs: int, signers: int) -> tuple[Node, list[list[bytes]]]:
+    cast = tuple(
+        Member(f"BENCH{i:04d}", f"Bench Organisation {i}", "NL", ("shipper",), i == 0)
+        for i in range(signers)
+    )
+    genesis = create_network(home, chain_id="portchain-bench", cast=cast)
+    keys = [home.load_key(member.id).key for member in cast]
+    per_signer: list[list[bytes]] = [[] for _ in keys]
+    for n in range(txs):
+        s = n % signers
+        new_key = SigningKey.generate().public_key.hex()
+        body = {"label": f"user{n}", "public_key": new_key, "roles": ["shipper"]}
+        tx = Tx(genesis.chain_id, keys[s].key_id, len(per_signer[s]), "membership.register_key", body)
+        per_signer[s].append(sign(tx, keys[s]))
+    node = Node(home, SoloConfig(block_interval=0.2, max_block_txs=2000, mempool_size=20_000))
+    return node, per_signer
+
+
+def run_bench(txs: int, signers: int, clients: int, state_keys: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="portchain-bench-") as tmp:
+        node, per_signer = _prepare(Home(Path(tmp)), txs, signers)
+        submitted: dict[bytes, float] = {}
+        committed: dict[bytes, float] = {}
+        failures = 0
+        done = threading.Event()
+        lock = threading.Lock()
+
+        def on_commit(result: Any) -> None:
+            nonlocal failures
+            now = time.perf_counter()
+            with lock:
+                for r in result.tx_results:
+                    committed[r.hash] = now
+                    failures += 0 if r.ok else 1
+                if len(committed) >= txs:
+                    done.set()
+
+        node.engine.on_commit(on_commit)
+        node.start()
+
+        def client(batch: list[list[bytes]]) -> None:
+            # Round-robin over this client's signers, each in sequence order.
+            depth = max((len(q) for q in batch), default=0)
+            for i in range(depth):
+                for queue in batch:
+                    if i >= len(queue):
+                        continue
+                    raw = queue[i]
+                    digest = codec.sha256(raw)
+                    while True:
+                        submitted[digest] = time.perf_counter()
+                        try:
+                            node.submit(raw)
+                            break
+                        except MempoolFullError:
+                            time.sleep(0.005)
+
+        groups = [per_signer[i::clients] for i in range(clients)]
+        threads = [threading.Thread(target=client, args=(g,)) for g in groups]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        done.wait(timeout=600)
+        elapsed = max(committed.values(), default=start) - start
+        height = node.storage.writer.height()
+        node.stop()
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        latencies = [committed[h] - submitted[h] for h in committed if h in submitted]
+    tps = len(committed) / elapsed if elapsed > 0 else 0.0
+    verify_rate = ed25519_rate()
+    root_rate = state_root_rate(state_keys)
+    return {
+        "benchmark": "solo",
+        "machine": machine(),
+        "params": {"txs": txs, "signers": signers, "clients": clients, "state_keys": state_keys},
+        "committed": len(committed),
+        "failed": failures,
+        "seconds": round(elapsed, 3),
+        "committed_tx_per_s": round(tps, 1),
+        "latency_p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
+        "latency_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        "peak_rss_mb": round(peak_mb, 1),
+        "ed25519_verify_per_s_one_core": round(verify_rate, 1),
+        "tx_rate_over_verify_rate": round(tps / verify_rate, 3),
+        "state_root_updates_per_s": round(root_rate, 1),
+        "blocks": height,
+    }

@@ -1,0 +1,1 @@
+"""The demo scenario: a realistic run through the ledger, grown module by module."""
