@@ -55,7 +55,10 @@ def init_home(binary: Path, home: Path) -> NodeKeys:
     """
     subprocess.run([str(binary), "init", "--home", str(home)], check=True, capture_output=True)
     shown = subprocess.run(
-        [str(binary), "show-node-id", "--home", str(home)], check=True, capture_output=True, text=True
+        [str(binary), "show-node-id", "--home", str(home)],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     key = json.loads((home / "config" / "priv_validator_key.json").read_text())
     return NodeKeys(
@@ -103,7 +106,12 @@ def render_genesis(
         "initial_height": "1",
         "consensus_params": consensus_params,
         "validators": [
-            {"address": keys.validator_address, "pub_key": keys.validator_pub_key, "power": str(power), "name": name}
+            {
+                "address": keys.validator_address,
+                "pub_key": keys.validator_pub_key,
+                "power": str(power),
+                "name": name,
+            }
             for name, keys, power in validators
         ],
         "app_hash": "",

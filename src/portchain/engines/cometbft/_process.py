@@ -27,14 +27,20 @@ class ProcessRef:
     start_token: str | None
 
 
-def spawn(command: Sequence[str], *, log_path: Path, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> ProcessRef:
+def spawn(
+    command: Sequence[str],
+    *,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ProcessRef:
     """Start ``command`` in its own session (so Ctrl-C in the caller does not reach it).
 
     Its stdout and stderr are appended to ``log_path``.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - the caller chose the command
+        process = subprocess.Popen(  # the caller chose the command
             list(command),
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -98,7 +104,7 @@ def _start_token(pid: int) -> str | None:
 
 def _is_zombie(pid: int) -> bool:
     fields = _stat_fields(pid)
-    return bool(fields) and fields[0] == "Z"
+    return fields is not None and bool(fields) and fields[0] == "Z"
 
 
 def _stat_fields(pid: int) -> list[str] | None:

@@ -30,15 +30,16 @@ def set_values(text: str, values: Mapping[Key, TomlScalar]) -> str:
     remaining = dict(values)
     section = ""
     lines: list[str] = []
-    for line in text.splitlines(keepends=True):
-        header = _SECTION.match(line)
-        assignment = _ASSIGNMENT.match(line)
+    for original in text.splitlines(keepends=True):
+        header = _SECTION.match(original)
+        assignment = _ASSIGNMENT.match(original)
         if header:
             section = header.group(1).strip()
         elif assignment and (section, assignment.group(1)) in remaining:
             key = assignment.group(1)
-            line = f"{key} = {_render(remaining.pop((section, key)))}\n"
-        lines.append(line)
+            lines.append(f"{key} = {_render(remaining.pop((section, key)))}\n")
+            continue
+        lines.append(original)
     if remaining:
         raise KeyError(f"not found in config.toml: {sorted(remaining)}")
     edited = "".join(lines)
@@ -59,4 +60,6 @@ def _verify(text: str, values: Mapping[Key, TomlScalar]) -> None:
     for (section, key), expected in values.items():
         table = parsed.get(section, {}) if section else parsed
         if table.get(key) != expected:
-            raise ValueError(f"config.toml [{section}] {key} reads back as {table.get(key)!r}, not {expected!r}")
+            raise ValueError(
+                f"config.toml [{section}] {key} reads back as {table.get(key)!r}, not {expected!r}"
+            )

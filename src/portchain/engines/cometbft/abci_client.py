@@ -10,6 +10,7 @@ flush, read the answer. It is not a CometBFT replacement (no pipelining, one con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,6 @@ class AbciClient:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
-        self._abci = proto.load_abci()
 
     @classmethod
     async def connect(cls, address: str) -> AbciClient:
@@ -49,7 +49,9 @@ class AbciClient:
             ValueError: the server answered Flush where the request's answer was expected.
         """
         self._writer.write(frame(request.SerializeToString()))
-        self._writer.write(frame(self._abci.Request(flush=self._abci.RequestFlush()).SerializeToString()))
+        self._writer.write(
+            frame(proto.abci.Request(flush=proto.abci.RequestFlush()).SerializeToString())
+        )
         await self._writer.drain()
         response = await self._read()
         if response.WhichOneof("value") == "exception":
@@ -61,16 +63,14 @@ class AbciClient:
 
     async def close(self) -> None:
         self._writer.close()
-        try:
+        with contextlib.suppress(ConnectionError):
             await self._writer.wait_closed()
-        except ConnectionError:
-            pass
 
     async def _read(self) -> abci.Response:
         payload = await read_frame(self._reader, _MAX_RESPONSE_BYTES)
         if payload is None:
             raise ConnectionError("the ABCI server closed the connection")
-        response = self._abci.Response()
+        response = proto.abci.Response()
         response.ParseFromString(payload)
         return response
 
@@ -78,6 +78,9 @@ class AbciClient:
         return self
 
     async def __aexit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
     ) -> None:
         await self.close()

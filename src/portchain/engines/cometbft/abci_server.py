@@ -37,7 +37,14 @@ from portchain.engines.cometbft.base_application import BaseApplication
 if TYPE_CHECKING:
     from portchain.engines.cometbft._proto.tendermint.abci import types_pb2 as abci
 
-__all__ = ["AbciApplication", "AbciApplicationError", "AbciServer", "BaseApplication", "run_server", "serve"]
+__all__ = [
+    "AbciApplication",
+    "AbciApplicationError",
+    "AbciServer",
+    "BaseApplication",
+    "run_server",
+    "serve",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +86,12 @@ class AbciApplication(Protocol):
     def init_chain(self, request: abci.RequestInitChain) -> abci.ResponseInitChain: ...
     def check_tx(self, request: abci.RequestCheckTx) -> abci.ResponseCheckTx: ...
     def query(self, request: abci.RequestQuery) -> abci.ResponseQuery: ...
-    def prepare_proposal(self, request: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal: ...
-    def process_proposal(self, request: abci.RequestProcessProposal) -> abci.ResponseProcessProposal: ...
+    def prepare_proposal(
+        self, request: abci.RequestPrepareProposal
+    ) -> abci.ResponsePrepareProposal: ...
+    def process_proposal(
+        self, request: abci.RequestProcessProposal
+    ) -> abci.ResponseProcessProposal: ...
     def finalize_block(self, request: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock: ...
     def extend_vote(self, request: abci.RequestExtendVote) -> abci.ResponseExtendVote: ...
     def verify_vote_extension(
@@ -89,7 +100,9 @@ class AbciApplication(Protocol):
     def commit(self, request: abci.RequestCommit) -> abci.ResponseCommit: ...
     def list_snapshots(self, request: abci.RequestListSnapshots) -> abci.ResponseListSnapshots: ...
     def offer_snapshot(self, request: abci.RequestOfferSnapshot) -> abci.ResponseOfferSnapshot: ...
-    def load_snapshot_chunk(self, request: abci.RequestLoadSnapshotChunk) -> abci.ResponseLoadSnapshotChunk: ...
+    def load_snapshot_chunk(
+        self, request: abci.RequestLoadSnapshotChunk
+    ) -> abci.ResponseLoadSnapshotChunk: ...
     def apply_snapshot_chunk(
         self, request: abci.RequestApplySnapshotChunk
     ) -> abci.ResponseApplySnapshotChunk: ...
@@ -125,13 +138,14 @@ class AbciServer:
         self._max_message_bytes = max_message_bytes
         self._executor = executor
         self._stop_on_error = stop_on_error
-        self._abci = proto.load_abci()  # generate the bindings now, not on the first request
+        proto.load("abci")  # generate the bindings now, not on the first request
         self._app_lock = asyncio.Lock()
         self._start_lock = asyncio.Lock()
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._stop_requested = asyncio.Event()
+        self._shutdown: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
 
     @property
@@ -156,7 +170,9 @@ class AbciServer:
                 assert self._address.path is not None
                 if self._address.path.is_socket():  # left behind by a run that was killed
                     self._address.path.unlink()
-                self._server = await asyncio.start_unix_server(self._on_connection, path=self._address.path)
+                self._server = await asyncio.start_unix_server(
+                    self._on_connection, path=self._address.path
+                )
             else:
                 self._server = await asyncio.start_server(
                     self._on_connection, self._address.host, self._address.port
@@ -175,11 +191,21 @@ class AbciServer:
         finally:
             await self.stop()
         if self._error is not None:
-            raise AbciApplicationError(f"the ABCI application failed: {self._error!r}") from self._error
+            raise AbciApplicationError(
+                f"the ABCI application failed: {self._error!r}"
+            ) from self._error
 
     async def stop(self) -> None:
-        """Stop listening, close every connection and wait for their handlers to end."""
+        """Stop listening, close every connection and wait for their handlers to end.
+
+        Safe to call more than once and from several tasks: all wait for the same shutdown.
+        """
         self._stop_requested.set()
+        if self._shutdown is None:
+            self._shutdown = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._shutdown)
+
+    async def _close(self) -> None:
         async with self._start_lock:
             address = self.address
             server, self._server = self._server, None
@@ -198,7 +224,9 @@ class AbciServer:
                 self._address.path.unlink()
         logger.info("ABCI server on %s stopped", address)
 
-    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _on_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
@@ -212,7 +240,9 @@ class AbciServer:
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
 
-    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         """Answer requests in arrival order until the peer hangs up or a fatal answer was sent."""
         peer = writer.get_extra_info("peername") or "unix socket"
         logger.debug("ABCI connection from %s", peer)
@@ -221,38 +251,47 @@ class AbciServer:
                 payload = await read_frame(reader, self._max_message_bytes)
                 if payload is None:
                     break
-                request = self._abci.Request()
+                request = proto.abci.Request()
                 request.ParseFromString(payload)
                 response = await self._respond(request)
                 writer.write(frame(response.SerializeToString()))
                 if response.WhichOneof("value") == "exception":
-                    await writer.drain()  # deliver it before we hang up, as CometBFT's own server does
+                    await (
+                        writer.drain()
+                    )  # deliver it before we hang up, as CometBFT's own server does
                     if self._error is not None and self._stop_on_error:
                         self._stop_requested.set()
                     break
-                if request.WhichOneof("value") == "flush" or _buffered(writer) > _WRITE_BUFFER_HIGH_WATER:
+                if (
+                    request.WhichOneof("value") == "flush"
+                    or _buffered(writer) > _WRITE_BUFFER_HIGH_WATER
+                ):
                     await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             logger.debug("ABCI connection from %s dropped", peer)
         except (FramingError, DecodeError) as exc:
-            logger.error("ABCI connection from %s sent a malformed message, closing it: %s", peer, exc)
+            logger.error(
+                "ABCI connection from %s sent a malformed message, closing it: %s", peer, exc
+            )
         logger.debug("ABCI connection from %s closed", peer)
 
     async def _respond(self, request: abci.Request) -> abci.Response:
         """Turn one request into its response; application calls are serialized by the lock."""
         kind = request.WhichOneof("value")
         if kind == "flush":
-            return self._abci.Response(flush=self._abci.ResponseFlush())
+            return proto.abci.Response(flush=proto.abci.ResponseFlush())
         async with self._app_lock:
             if self._error is not None:
                 return self._exception_response(f"the application already failed: {self._error!r}")
             if kind not in APPLICATION_METHODS:
-                return self._fail(kind or "unknown", TypeError(f"unsupported ABCI request {kind!r}"))
+                return self._fail(
+                    kind or "unknown", TypeError(f"unsupported ABCI request {kind!r}")
+                )
             try:
                 result = await self._call(kind, getattr(request, kind))
-                response = self._abci.Response()
+                response = proto.abci.Response()
                 getattr(response, kind).CopyFrom(result)
-            except Exception as exc:  # noqa: BLE001 - any app failure must reach CometBFT
+            except Exception as exc:  # any failure of the app must reach CometBFT
                 return self._fail(kind, exc)
             return response
 
@@ -271,7 +310,7 @@ class AbciServer:
         return self._exception_response(f"{kind}: {type(exc).__name__}: {exc}")
 
     def _exception_response(self, text: str) -> abci.Response:
-        return self._abci.Response(exception=self._abci.ResponseException(error=text))
+        return proto.abci.Response(exception=proto.abci.ResponseException(error=text))
 
 
 def _buffered(writer: asyncio.StreamWriter) -> int:

@@ -41,7 +41,9 @@ class BaseApplication:
         """An empty, successful answer."""
         return proto.abci.ResponseQuery(code=CODE_OK)
 
-    def prepare_proposal(self, request: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
+    def prepare_proposal(
+        self, request: abci.RequestPrepareProposal
+    ) -> abci.ResponsePrepareProposal:
         """Propose the mempool's transactions in order, stopping before ``max_tx_bytes`` is passed.
 
         CometBFT may hand over more than fits in a block; a proposal over the limit is invalid.
@@ -55,7 +57,9 @@ class BaseApplication:
             chosen.append(tx)
         return proto.abci.ResponsePrepareProposal(txs=chosen)
 
-    def process_proposal(self, request: abci.RequestProcessProposal) -> abci.ResponseProcessProposal:
+    def process_proposal(
+        self, request: abci.RequestProcessProposal
+    ) -> abci.ResponseProcessProposal:
         """Accept every proposal."""
         return proto.abci.ResponseProcessProposal(status=proto.abci.ResponseProcessProposal.ACCEPT)
 
@@ -72,7 +76,9 @@ class BaseApplication:
         self, request: abci.RequestVerifyVoteExtension
     ) -> abci.ResponseVerifyVoteExtension:
         """Accept every vote extension."""
-        return proto.abci.ResponseVerifyVoteExtension(status=proto.abci.ResponseVerifyVoteExtension.ACCEPT)
+        return proto.abci.ResponseVerifyVoteExtension(
+            status=proto.abci.ResponseVerifyVoteExtension.ACCEPT
+        )
 
     def commit(self, request: abci.RequestCommit) -> abci.ResponseCommit:
         """Nothing to persist; keep all blocks (retain height 0)."""
@@ -86,7 +92,9 @@ class BaseApplication:
         """Decline every snapshot, so the node syncs by replaying blocks instead."""
         return proto.abci.ResponseOfferSnapshot(result=proto.abci.ResponseOfferSnapshot.REJECT)
 
-    def load_snapshot_chunk(self, request: abci.RequestLoadSnapshotChunk) -> abci.ResponseLoadSnapshotChunk:
+    def load_snapshot_chunk(
+        self, request: abci.RequestLoadSnapshotChunk
+    ) -> abci.ResponseLoadSnapshotChunk:
         """No snapshots, so no chunks."""
         return proto.abci.ResponseLoadSnapshotChunk()
 
@@ -94,4 +102,6 @@ class BaseApplication:
         self, request: abci.RequestApplySnapshotChunk
     ) -> abci.ResponseApplySnapshotChunk:
         """Never reached after a rejected offer; abort state sync if it is."""
-        return proto.abci.ResponseApplySnapshotChunk(result=proto.abci.ResponseApplySnapshotChunk.ABORT)
+        return proto.abci.ResponseApplySnapshotChunk(
+            result=proto.abci.ResponseApplySnapshotChunk.ABORT
+        )

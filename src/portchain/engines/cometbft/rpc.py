@@ -43,7 +43,9 @@ class CometRpc:
         payload = answer.json()
         if payload.get("error"):
             error = payload["error"]
-            raise RpcError(method, int(error.get("code", 0)), str(error.get("message")), str(error.get("data")))
+            raise RpcError(
+                method, int(error.get("code", 0)), str(error.get("message")), str(error.get("data"))
+            )
         return payload["result"]
 
     def status(self) -> dict[str, Any]:
@@ -63,13 +65,17 @@ class CometRpc:
         return result
 
     def broadcast_tx_sync(self, tx: bytes) -> dict[str, Any]:
-        """Submit ``tx`` and return CheckTx's verdict (``code``, ``log``, ``hash``) without waiting for a block."""
+        """Submit ``tx``; CheckTx's ``code``, ``log`` and the ``hash``, not waiting for a block."""
         result: dict[str, Any] = self.call("broadcast_tx_sync", tx=base64.b64encode(tx).decode())
         return result
 
-    def abci_query(self, path: str, data: bytes, *, height: int = 0, prove: bool = False) -> dict[str, Any]:
-        """Run the app's Query; returns the ``response`` object (``code``, ``value`` in base64, ...)."""
-        result = self.call("abci_query", path=path, data=data.hex(), height=str(height), prove=prove)
+    def abci_query(
+        self, path: str, data: bytes, *, height: int = 0, prove: bool = False
+    ) -> dict[str, Any]:
+        """Run the app's Query; return its ``response`` (``code``, ``value`` in base64, ...)."""
+        result = self.call(
+            "abci_query", path=path, data=data.hex(), height=str(height), prove=prove
+        )
         response: dict[str, Any] = result["response"]
         return response
 

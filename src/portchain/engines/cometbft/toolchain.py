@@ -80,7 +80,10 @@ def ensure_cometbft(version: str = COMETBFT_VERSION) -> Path:
         if _is_executable(target):  # another process built it while we waited
             return target
         go = _require_go()
-        print(f"portchain: building CometBFT {version} with go install (a few minutes)...", file=sys.stderr)
+        print(
+            f"portchain: building CometBFT {version} with go install (a few minutes)...",
+            file=sys.stderr,
+        )
         with tempfile.TemporaryDirectory(prefix="gobin-", dir=target.parent.parent) as gobin:
             env = {**os.environ, "GOBIN": gobin, "CGO_ENABLED": os.environ.get("CGO_ENABLED", "0")}
             _run(
@@ -129,7 +132,7 @@ def _bindings_current(version: str) -> bool:
 def _generate_bindings(version: str) -> None:
     """Run protoc into a scratch folder, fix the imports, then swap the folder into place."""
     try:
-        import grpc_tools
+        import grpc_tools  # type: ignore[import-untyped]
     except ImportError as exc:
         raise ToolchainError(
             "grpcio-tools is needed to generate the ABCI bindings: pip install grpcio-tools"
@@ -148,11 +151,17 @@ def _generate_bindings(version: str) -> None:
         command = [sys.executable, "-m", "grpc_tools.protoc"]
         command += [f"--proto_path={d}" for d in include_dirs]
         command += [f"--python_out={scratch}", f"--pyi_out={scratch}", *to_generate]
-        _run(command, env=dict(os.environ), timeout=_GO_TIMEOUT_SECONDS, what="generating ABCI bindings")
+        _run(
+            command,
+            env=dict(os.environ),
+            timeout=_GO_TIMEOUT_SECONDS,
+            what="generating ABCI bindings",
+        )
         _rewrite_imports(scratch)
         _add_init_files(scratch)
         stamp = {"cometbft": version, "gogoproto": gogo_version, "sources": to_generate}
         (scratch / _STAMP_NAME).write_text(json.dumps(stamp, indent=2) + "\n")
+        scratch.chmod(0o755)  # mkdtemp makes it private; the bindings are ordinary package code
         if PROTO_DIR.exists():
             shutil.rmtree(PROTO_DIR)
         os.replace(scratch, PROTO_DIR)
@@ -196,7 +205,9 @@ def _rewrite_imports(root: Path) -> None:
 
 def _add_init_files(root: Path) -> None:
     """protoc makes folders, not packages; give each an ``__init__.py`` so imports are regular."""
-    (root / "__init__.py").write_text('"""Generated at set-up by toolchain.ensure_bindings; do not edit."""\n')
+    (root / "__init__.py").write_text(
+        '"""Generated at set-up by toolchain.ensure_bindings; do not edit."""\n'
+    )
     for folder in root.rglob("*"):
         if folder.is_dir() and not (folder / "__init__.py").exists():
             (folder / "__init__.py").write_text("")
@@ -235,22 +246,27 @@ def _require_go() -> str:
     if go is None:
         raise ToolchainError(
             "the Go toolchain ('go') is not on PATH; it is needed to build CometBFT and to fetch "
-            "its .proto files. Install Go 1.22 or newer (e.g. apt-get install golang-go) and retry."
+            "its .proto files. Install Go 1.22 or newer, put it on PATH, and retry."
         )
     return go
 
 
-def _run(command: list[str], *, env: dict[str, str], timeout: float, what: str, cwd: str | None = None) -> str:
+def _run(
+    command: list[str], *, env: dict[str, str], timeout: float, what: str, cwd: str | None = None
+) -> str:
     """Run a set-up command; on failure raise with its output, which is what a person needs."""
     try:
         done = subprocess.run(
             command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired as exc:
-        raise ToolchainError(f"{what} took longer than {timeout:.0f}s: {' '.join(command)}") from exc
+        raise ToolchainError(
+            f"{what} took longer than {timeout:.0f}s: {' '.join(command)}"
+        ) from exc
     if done.returncode != 0:
         raise ToolchainError(
-            f"{what} failed (exit {done.returncode}): {' '.join(command)}\n{done.stdout}{done.stderr}"
+            f"{what} failed (exit {done.returncode}): {' '.join(command)}\n"
+            f"{done.stdout}{done.stderr}"
         )
     return done.stdout
 
