@@ -26,7 +26,7 @@ from typing import Any
 
 from portchain.kernel import codec
 from portchain.kernel.block import Block, merkle_root
-from portchain.kernel.crypto import TX_DOMAIN, verify
+from portchain.kernel.crypto import TX_DOMAIN, key_id, verify
 from portchain.kernel.env import BlockEnv
 from portchain.kernel.errors import (
     ChainIdError,
@@ -199,6 +199,12 @@ class Executor:
             if not action.open:
                 raise UnknownKeyError(f"key {tx.signer} is not registered", field="tx.signer")
             public_key = bytes.fromhex(getattr(message, "public_key", ""))
+            if key_id(public_key) != tx.signer:
+                raise UnauthorizedError(
+                    "must be the key id of body.public_key: an application is signed by "
+                    "the key it registers",
+                    field="tx.signer",
+                )
             signer = self.directory.open_signer(tx.signer, public_key)
         elif not signer.active:
             raise UnknownKeyError(
