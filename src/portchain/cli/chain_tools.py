@@ -11,7 +11,7 @@ import typer
 from portchain.cli.output import emit, emit_line, progress
 from portchain.node.home import Home, HomeError
 
-keys_app = typer.Typer(help="Create and list the signing keys kept in a home.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create and list the signing keys kept in a home.", no_args_is_help=True, rich_markup_mode=None)
 HomeOpt = Annotated[Path, typer.Option("--home", help="The node's home directory.")]
 
 

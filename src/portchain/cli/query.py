@@ -17,7 +17,7 @@ from portchain.node.home import Home
 from portchain.storage.sqlite import Reader, _connect
 
 app = typer.Typer(help="Read state, transactions and membership from a home's database.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 HomeOpt = Annotated[Path, typer.Option("--home", help="The node's home directory.")]
 
