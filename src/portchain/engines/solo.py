@@ -20,11 +20,11 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from portchain.app.app import App
 from portchain.app.execute import BlockResult
+from portchain.engines import CommitListener
 from portchain.kernel.block import Block, Commit
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.errors import MempoolFullError
@@ -43,10 +43,9 @@ class SoloConfig:
     """Transactions admitted but not yet in a block; beyond this, submissions are refused."""
 
 
-CommitListener = Callable[[BlockResult], None]
-
-
 class SoloEngine:
+    name = "solo"
+
     def __init__(
         self, app: App, validator: SigningKey, config: SoloConfig | None = None
     ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from portchain.app.app import App
 from portchain.app.execute import BlockResult
+from portchain.engines import Engine
 from portchain.engines.solo import SoloConfig, SoloEngine
 from portchain.kernel import codec
 from portchain.kernel.env import format_time_ms
@@ -84,14 +86,24 @@ def tx_status(stored: StoredTx | None, pending: bool, tx_hash: bytes) -> dict[st
 
 
 class Node:
-    def __init__(self, home: Home, config: SoloConfig | None = None) -> None:
+    """A node on ``home``: by default the solo engine; ``engine`` builds another from the app."""
+
+    def __init__(
+        self,
+        home: Home,
+        config: SoloConfig | None = None,
+        engine: Callable[[App], Engine] | None = None,
+    ) -> None:
         self.home = home
         self._lock_file = home.lock()
         self.storage = Storage(home.db_path)
         self.app = App(self.storage)
-        if self.app.genesis is None:
-            self.app.init_chain(home.genesis())
-        self.engine = SoloEngine(self.app, home.validator_key(), config)
+        if engine is None:
+            if self.app.genesis is None:
+                self.app.init_chain(home.genesis())
+            self.engine: Engine = SoloEngine(self.app, home.validator_key(), config)
+        else:
+            self.engine = engine(self.app)
         self.metrics = Metrics()
         self._waiters: dict[bytes, _Waiter] = {}
         self._lock = threading.Lock()
@@ -101,8 +113,9 @@ class Node:
 
     @property
     def chain_id(self) -> str:
-        assert self.app.genesis is not None
-        return self.app.genesis.chain_id
+        if self.app.genesis is not None:
+            return self.app.genesis.chain_id
+        return self.home.genesis().chain_id
 
     def start(self) -> None:
         self.engine.start()
@@ -182,12 +195,11 @@ class Node:
             block = reader.block(height) if height else None
         return {
             "chain_id": self.chain_id,
-            "engine": "solo",
+            "engine": self.engine.name,
             "height": height,
             "app_hash": app_hash.hex(),
             "last_block_hash": block.hash.hex() if block else None,
             "last_block_time": format_time_ms(block.header["time_ms"]) if block else None,
             "mempool_size": self.engine.mempool_size,
             "running": self.engine.running,
-            "validator": self.engine.validator.key_id,
         }
