@@ -62,7 +62,21 @@ def verify_chain(db_path: Path, progress: Progress | None = None) -> Summary:
     """Replay the chain stored at ``db_path``; raise :class:`VerifyError` at the first fault."""
     if not db_path.exists():
         raise VerifyError(0, f"no database at {db_path}")
-    reader = Reader(_connect(db_path))
+    reached = [0]
+
+    def track(height: int, total: int) -> None:
+        reached[0] = height
+        if progress is not None:
+            progress(height, total)
+
+    try:
+        return _verify(Reader(_connect(db_path)), track)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        # Damage that makes stored data unreadable (a flipped byte in JSON, say).
+        raise VerifyError(reached[0] + 1, f"stored data is unreadable: {exc!r}") from None
+
+
+def _verify(reader: Reader, progress: Progress) -> Summary:
     raw_genesis = reader.meta("genesis")
     if raw_genesis is None:
         raise VerifyError(0, "the database has no genesis")
@@ -139,8 +153,7 @@ def verify_chain(db_path: Path, progress: Progress | None = None) -> Summary:
         backend.apply(dict(state.writes), state.take_nodes())
         state.block_committed()
         prev_hash, prev_time = stored.hash, header.time_ms
-        if progress is not None:
-            progress(h, height)
+        progress(h, height)
     if reader.app_hash() != root:
         raise VerifyError(height, "the node's recorded app hash differs from the replay")
     _check_state(reader, backend, height)

@@ -150,6 +150,7 @@ class SoloEngine:
     def start(self) -> None:
         if self._thread is not None:
             return
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="solo-blocks", daemon=True)
         self._thread.start()
 
