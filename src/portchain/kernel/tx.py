@@ -27,6 +27,7 @@ MAX_TX_BYTES = 64 * 1024
 
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_]{0,47}$")
 CHAIN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+_SIG_RE = re.compile(r"[0-9a-f]{128}")
 KEY_ID_RE = re.compile(rf"^[0-9a-f]{{{KEY_ID_HEX_LEN}}}$")
 _SIG_PREFIX = b'{"sig":"'
 _TX_OFFSET = len(_SIG_PREFIX) + 128 + len(b'","tx":')
@@ -106,7 +107,7 @@ def decode_tx(raw: bytes) -> SignedTx:
     if type(doc) is not dict or set(doc) != {"sig", "tx"}:
         raise DecodeError("a transaction is an object with exactly 'sig' and 'tx'")
     sig_hex = _field(doc, "sig", str, "")
-    if len(sig_hex) != 128 or any(c not in "0123456789abcdef" for c in sig_hex):
+    if not _SIG_RE.fullmatch(sig_hex):
         raise DecodeError("must be 128 lowercase hex digits (an Ed25519 signature)", field="sig")
     body = _field(doc, "tx", dict, "")
     extra = set(body) - {"action", "body", "chain_id", "seq", "signer"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,17 +112,44 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 class Reader:
-    """A read view of committed data on one connection (one per thread)."""
+    """A read view of committed data on one connection (one per thread).
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    Given ``generation`` (the storage's count of commits), point reads of state are
+    cached until the next commit: the mempool's checks read the same signers' records
+    thousands of times between two blocks.
+    """
+
+    def __init__(
+        self, conn: sqlite3.Connection, generation: Callable[[], int] | None = None
+    ) -> None:
         self._conn = conn
+        self._generation = generation
+        self._seen = -1
+        self._cache: dict[str, bytes | None] = {}
+        self._in_snapshot = False
 
     # -- state ---------------------------------------------------------------
-    def get(self, key: str) -> bytes | None:
+    def _select(self, key: str) -> bytes | None:
         row = self._conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return None if row is None else bytes(row[0])
 
-    get_value = get
+    def get(self, key: str) -> bytes | None:
+        if self._generation is None or self._in_snapshot:
+            return self._select(key)  # a snapshot's reads may be older than the cache
+        # Read the generation first: a commit after this point bumps it, so nothing
+        # cached now outlives the commit that changes it.
+        generation = self._generation()
+        if generation != self._seen or len(self._cache) > 100_000:
+            self._cache.clear()
+            self._seen = generation
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = self._select(key)
+            return value
+
+    def get_value(self, key: str) -> bytes | None:
+        return self.get(key)
 
     def load_node(self, node_hash: bytes) -> bytes | None:
         row = self._conn.execute("SELECT data FROM nodes WHERE hash = ?", (node_hash,)).fetchone()
@@ -146,9 +173,11 @@ class Reader:
     def snapshot(self) -> Iterator[Reader]:
         """Several reads that see one committed block (a read transaction)."""
         self._conn.execute("BEGIN")
+        self._in_snapshot = True
         try:
             yield self
         finally:
+            self._in_snapshot = False
             self._conn.execute("COMMIT")
 
     # -- chain ---------------------------------------------------------------
@@ -239,13 +268,14 @@ class CachedReader(Reader):
         try:
             return self._values[key]
         except KeyError:
-            value = super().get(key)
+            value = self._select(key)
             if len(self._values) >= self._limit:
                 self._values.clear()
             self._values[key] = value
             return value
 
-    get_value = get
+    def get_value(self, key: str) -> bytes | None:
+        return self.get(key)
 
     def refresh(self, writes: dict[str, bytes | None]) -> None:
         if len(self._values) + len(writes) >= self._limit:
@@ -300,6 +330,8 @@ class Storage:
         self._writer = _connect(path)
         self._writer.executescript(_SCHEMA)
         self._local = threading.local()
+        self.generation = 0
+        """Commits made through this storage; readers' caches last one generation."""
         self.writer = CachedReader(self._writer)
         version = self.writer.meta("schema_version")
         if version is None:
@@ -311,7 +343,7 @@ class Storage:
         """This thread's read connection."""
         reader = getattr(self._local, "reader", None)
         if reader is None:
-            reader = Reader(_connect(self.path))
+            reader = Reader(_connect(self.path), lambda: self.generation)
             self._local.reader = reader
         return reader
 
@@ -370,6 +402,7 @@ class Storage:
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items())
             )
         self.writer.refresh(writes)
+        self.generation += 1
 
     def commit_block(
         self,
@@ -456,6 +489,7 @@ class Storage:
                 ],
             )
         self.writer.refresh(writes)
+        self.generation += 1
 
     def header(self, height: int) -> Header | None:
         stored = self.writer.block(height)
