@@ -127,3 +127,19 @@ def test_metrics_and_health(api: tuple[httpx.Client, Home, GenesisDoc]) -> None:
     assert "portchain_commit_latency_seconds_count 1.0" in text
     assert client.get("/healthz").json() == {"status": "ok"}
     assert json.loads(client.get("/openapi.json").text)["paths"]["/api/v1/txs"]
+
+
+def test_a_batch_is_admitted_in_order_with_a_result_per_line(
+    api: tuple[httpx.Client, Home, GenesisDoc],
+) -> None:
+    client, home, _ = api
+    lines = [register(home, 0), register(home, 1), register(home, 5), b"{broken"]
+    answer = client.post("/api/v1/txs/batch", content=b"\n".join(lines)).json()["results"]
+    assert [r["status"] for r in answer] == ["pending", "pending", "refused", "refused"]
+    assert answer[2]["error"]["field"] == "tx.seq" and answer[3]["error"]["code"] == 1
+    first = client.get(f"/api/v1/txs/{answer[0]['hash']}?").json()
+    for _ in range(100):
+        if first["status"] != "pending":
+            break
+        first = client.get(f"/api/v1/txs/{answer[0]['hash']}").json()
+    assert first["status"] == "committed"

@@ -128,12 +128,20 @@ class App:
         ``admit`` is called with the checked transaction while its sequence number is
         reserved, so a mempool that appends there keeps each signer's order.
         """
+        return self.check_decoded(decode_tx(raw), False, admit)
+
+    def check_decoded(
+        self,
+        stx: SignedTx,
+        signature_verified: bool,
+        admit: Callable[[SignedTx], None] | None = None,
+    ) -> SignedTx:
+        """:meth:`check_tx` for a transaction already decoded, and perhaps already verified."""
         executor = self._exec()
-        stx = decode_tx(raw)
         reader = self.storage.reader()
         if stx.hash in self._verified:
             raise DuplicateError("this transaction is already pending", field="tx")
-        _, message, _ = executor.resolve(reader, stx)
+        _, message, _ = executor.resolve(reader, stx, None, signature_verified)
         with self._check_lock:
             signer = stx.tx.signer
             expected = max(get_sequence(reader, signer), self._pending_seq.get(signer, 0))

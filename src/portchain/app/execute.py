@@ -175,7 +175,11 @@ class Executor:
 
     # -- the envelope -------------------------------------------------------------
     def resolve(
-        self, reader: StateReader, stx: SignedTx, checked: Checked | None = None
+        self,
+        reader: StateReader,
+        stx: SignedTx,
+        checked: Checked | None = None,
+        signature_verified: bool = False,
     ) -> tuple[Action, Message, Signer]:
         """Check everything about ``stx`` that needs no handler; return what runs it.
 
@@ -183,6 +187,7 @@ class Executor:
         action's stateless ones (unknown action, invalid message, authorization).
         ``checked`` returns the message parsed when the mempool checked this
         transaction, whose signature it then verified; None if it did not.
+        ``signature_verified`` says a signature checker already verified it.
         """
         tx = stx.tx
         if tx.chain_id != self.chain_id:
@@ -191,7 +196,7 @@ class Executor:
             )
         action = self.registry.action(tx.action)
         message = checked(stx.hash) if checked is not None else None
-        verified = message is not None
+        verified = message is not None or signature_verified
         if message is None:
             message = parse_message(action.message, tx.body)
         signer = self.directory.signer(reader, tx.signer)

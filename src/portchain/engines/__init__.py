@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from portchain.app.execute import BlockResult
+    from portchain.kernel.errors import PortchainError
     from portchain.kernel.tx import SignedTx
 
 CommitListener = Callable[["BlockResult"], None]
@@ -23,6 +24,10 @@ class Engine(Protocol):
 
     def submit(self, raw: bytes) -> SignedTx:
         """Check ``raw`` and admit it for a coming block, or raise the refusal."""
+        ...
+
+    def submit_many(self, raws: list[bytes]) -> list[SignedTx | PortchainError]:
+        """:meth:`submit` for several, in order; each admitted or refused on its own."""
         ...
 
     def is_pending(self, tx_hash: bytes) -> bool: ...

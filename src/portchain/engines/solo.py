@@ -21,13 +21,15 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from portchain.app.app import App
 from portchain.app.execute import BlockResult
 from portchain.engines import CommitListener
+from portchain.engines.checker import Checker, Unverified
 from portchain.kernel.block import Block, Commit
 from portchain.kernel.crypto import SigningKey
-from portchain.kernel.errors import MempoolFullError
+from portchain.kernel.errors import MempoolFullError, PortchainError
 from portchain.kernel.tx import SignedTx
 
 log = logging.getLogger(__name__)
@@ -41,15 +43,22 @@ class SoloConfig:
     """A block is cut as soon as this many transactions wait."""
     mempool_size: int = 20_000
     """Transactions admitted but not yet in a block; beyond this, submissions are refused."""
+    check_workers: int = 1
+    """Processes that decode and verify signatures (the other core); 0 checks in-process."""
 
 
 class SoloEngine:
     name = "solo"
 
     def __init__(
-        self, app: App, validator: SigningKey, config: SoloConfig | None = None
+        self,
+        app: App,
+        validator: SigningKey,
+        config: SoloConfig | None = None,
+        checker: Checker | None = None,
     ) -> None:
         self.app = app
+        self.checker = checker
         self.validator = validator
         self.config = config or SoloConfig()
         self._mempool: deque[SignedTx] = deque()
@@ -64,17 +73,47 @@ class SoloEngine:
     # -- the mempool -----------------------------------------------------------
     def submit(self, raw: bytes) -> SignedTx:
         """Check ``raw`` and admit it, or raise the refusal. Thread-safe."""
+        outcome = self.submit_many([raw])[0]
+        if isinstance(outcome, PortchainError):
+            raise outcome
+        return outcome
+
+    def submit_many(self, raws: list[bytes]) -> list[SignedTx | PortchainError]:
+        """Check and admit ``raws`` in order; each is admitted or refused on its own.
+
+        Signatures are verified by the checker process when there is one; what
+        does not fit in the mempool is refused with ``mempool_full``.
+        """
         with self._cond:
-            if len(self._mempool) + self._reserved >= self.config.mempool_size:
-                raise MempoolFullError(
-                    f"the mempool holds {self.config.mempool_size} transactions; retry shortly"
-                )
-            self._reserved += 1
+            room = self.config.mempool_size - len(self._mempool) - self._reserved
+            taken = max(0, min(room, len(raws)))
+            self._reserved += taken
+        full = MempoolFullError(
+            f"the mempool holds {self.config.mempool_size} transactions; retry shortly"
+        )
+        out: list[SignedTx | PortchainError] = []
         try:
-            return self.app.check_tx(raw, self._admit)
+            checked: list[Any] = (
+                self.checker.check(raws[:taken]) if self.checker is not None else raws[:taken]
+            )
+            for item in checked:
+                try:
+                    out.append(self._check_one(item))
+                except PortchainError as exc:
+                    out.append(exc)
         finally:
             with self._cond:
-                self._reserved -= 1
+                self._reserved -= taken
+        return out + [full] * (len(raws) - taken)
+
+    def _check_one(self, item: Any) -> SignedTx:
+        if isinstance(item, bytes):
+            return self.app.check_tx(item, self._admit)
+        if isinstance(item, Unverified):
+            return self.app.check_decoded(item.stx, False, self._admit)
+        if isinstance(item, PortchainError):
+            raise item
+        return self.app.check_decoded(item, True, self._admit)
 
     def _admit(self, stx: SignedTx) -> None:
         with self._cond:
@@ -162,6 +201,13 @@ class SoloEngine:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+    def close(self) -> None:
+        """Stop, and stop the checker processes."""
+        self.stop()
+        if self.checker is not None:
+            self.checker.close()
+            self.checker = None
 
     @property
     def running(self) -> bool:

@@ -73,6 +73,7 @@ class ErrorInfo:
 
 
 _REGISTRY: dict[tuple[str, int], ErrorInfo] = {}
+_CLASSES: dict[tuple[str, int], type[PortchainError]] = {}
 
 
 def register(
@@ -93,12 +94,23 @@ def register(
         {"codespace": codespace, "code": code, "name": name, "__doc__": description},
     )
     _REGISTRY[key] = ErrorInfo(codespace, code, name, description)
+    _CLASSES[key] = cls
     return cls
 
 
 def registered_errors() -> list[ErrorInfo]:
     """Every error the ledger can return, sorted by codespace and code (for docs and APIs)."""
     return [_REGISTRY[key] for key in sorted(_REGISTRY)]
+
+
+def rebuild(codespace: str, code: int, message: str, field: str | None) -> PortchainError:
+    """The error ``(codespace, code)`` with ``message``: how a refusal crosses a process boundary."""
+    cls = _CLASSES.get((codespace, code))
+    if cls is None:
+        error = PortchainError(message, field=field)
+        error.codespace, error.code = codespace, code  # type: ignore[misc]
+        return error
+    return cls(message, field=field)
 
 
 class TxError(PortchainError):

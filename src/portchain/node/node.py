@@ -20,9 +20,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from portchain.app.app import App
 from portchain.app.execute import BlockResult
 from portchain.engines import Engine
+from portchain.engines.checker import Checker
 from portchain.engines.solo import SoloConfig, SoloEngine
 from portchain.kernel import codec
 from portchain.kernel.env import format_time_ms
+from portchain.kernel.errors import PortchainError
 from portchain.node.home import Home
 from portchain.storage.sqlite import Storage, StoredTx
 
@@ -101,7 +103,9 @@ class Node:
         if engine is None:
             if self.app.genesis is None:
                 self.app.init_chain(home.genesis())
-            self.engine: Engine = SoloEngine(self.app, home.validator_key(), config)
+            config = config or SoloConfig()
+            checker = Checker(home.db_path, config.check_workers) if config.check_workers else None
+            self.engine: Engine = SoloEngine(self.app, home.validator_key(), config, checker)
         else:
             self.engine = engine(self.app)
         self.metrics = Metrics()
@@ -121,7 +125,11 @@ class Node:
         self.engine.start()
 
     def stop(self) -> None:
-        self.engine.stop()
+        close = getattr(self.engine, "close", None)
+        if close is not None:
+            close()
+        else:
+            self.engine.stop()
         self.storage.close()
         self._lock_file.close()
 
@@ -132,25 +140,37 @@ class Node:
         Raises the refusal (:class:`PortchainError`) when the transaction is not admitted.
         A transaction already known is answered with its status and not admitted again.
         """
-        tx_hash = codec.sha256(raw)
-        known = self.storage.reader().tx(tx_hash)
-        if known is not None or self.engine.is_pending(tx_hash):
-            status = tx_status(known, known is None, tx_hash)
-            if known is None and wait:
-                return self._wait(tx_hash, timeout, self._waiter(tx_hash))
-            return status
-        waiter = self._waiter(tx_hash)
-        try:
-            self.engine.submit(raw)
-        except Exception as exc:
-            with self._lock:
-                self._waiters.pop(tx_hash, None)
-            name = getattr(exc, "name", "internal")
-            self.metrics.refused.labels(getattr(exc, "codespace", "node"), name).inc()
-            raise
-        if not wait:
-            return {"hash": tx_hash.hex(), "status": "pending"}
-        return self._wait(tx_hash, timeout, waiter)
+        outcome = self.submit_many([raw])[0]
+        if isinstance(outcome, PortchainError):
+            raise outcome
+        if wait and outcome["status"] == "pending":
+            return self._wait(codec.sha256(raw), timeout)
+        return outcome
+
+    def submit_many(self, raws: list[bytes]) -> list[dict[str, Any] | PortchainError]:
+        """Admit each of ``raws`` in order: its status (pending, or known) or its refusal."""
+        reader = self.storage.reader()
+        out: list[dict[str, Any] | PortchainError | None] = []
+        fresh: list[tuple[int, bytes, bytes]] = []
+        for raw in raws:
+            tx_hash = codec.sha256(raw)
+            known = reader.tx(tx_hash)
+            if known is not None or self.engine.is_pending(tx_hash):
+                out.append(tx_status(known, known is None, tx_hash))
+            else:
+                self._waiter(tx_hash)
+                fresh.append((len(out), raw, tx_hash))
+                out.append(None)
+        outcomes = self.engine.submit_many([raw for _, raw, _ in fresh]) if fresh else []
+        for (position, _, tx_hash), outcome in zip(fresh, outcomes, strict=True):
+            if isinstance(outcome, PortchainError):
+                with self._lock:
+                    self._waiters.pop(tx_hash, None)
+                self.metrics.refused.labels(outcome.codespace, outcome.name).inc()
+                out[position] = outcome
+            else:
+                out[position] = {"hash": tx_hash.hex(), "status": "pending"}
+        return [item for item in out if item is not None]
 
     def _waiter(self, tx_hash: bytes) -> _Waiter:
         with self._lock:
@@ -159,8 +179,11 @@ class Node:
                 waiter = self._waiters[tx_hash] = _Waiter(threading.Event(), time.perf_counter())
             return waiter
 
-    def _wait(self, tx_hash: bytes, timeout: float, waiter: _Waiter) -> dict[str, Any]:
-        waiter.event.wait(timeout)
+    def _wait(self, tx_hash: bytes, timeout: float) -> dict[str, Any]:
+        with self._lock:
+            waiter = self._waiters.get(tx_hash)
+        if waiter is not None:
+            waiter.event.wait(timeout)
         return self.tx_status(tx_hash)
 
     def tx_status(self, tx_hash: bytes) -> dict[str, Any]:

@@ -347,6 +347,10 @@ class Storage:
             self._local.reader = reader
         return reader
 
+    def set_meta(self, key: str, value: bytes) -> None:
+        """Record a fact about the database itself (e.g. ``engine``: which engine wrote it)."""
+        self._put_meta({key: value})
+
     def _put_meta(self, values: dict[str, bytes]) -> None:
         with self._transaction() as conn:
             conn.executemany(

@@ -12,7 +12,7 @@ from portchain.api.deps import get_node
 from portchain.api.errors import NotFound
 from portchain.app.proofs import ProofError, make_bundle
 from portchain.kernel.env import format_time_ms
-from portchain.kernel.errors import TooLargeError
+from portchain.kernel.errors import PortchainError, TooLargeError
 from portchain.kernel.tx import MAX_TX_BYTES
 from portchain.node.node import Node
 
@@ -47,6 +47,37 @@ async def submit_tx(
         if len(raw) > MAX_TX_BYTES:
             raise TooLargeError(f"a transaction is at most {MAX_TX_BYTES} bytes")
     return await run_in_threadpool(node.submit, bytes(raw), wait, timeout)
+
+
+MAX_BATCH = 1000
+"""Most transactions in one batch submission."""
+
+
+@router.post(
+    "/txs/batch",
+    summary="Submit several signed transactions",
+    description="The body holds one transaction per line (application/x-ndjson), each exactly "
+    "as signed. They are checked and admitted in order; the answer lists, per line, its status "
+    "or its refusal (problem details with the stable code).",
+)
+async def submit_batch(request: Request, node: NodeDep) -> dict[str, Any]:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BATCH * (MAX_TX_BYTES + 1):
+            raise TooLargeError(f"a batch is at most {MAX_BATCH} transactions")
+    lines = [line for line in bytes(body).split(b"\n") if line]
+    if len(lines) > MAX_BATCH:
+        raise TooLargeError(f"a batch is at most {MAX_BATCH} transactions; got {len(lines)}")
+    outcomes = await run_in_threadpool(node.submit_many, lines)
+    return {
+        "results": [
+            {"status": "refused", "error": outcome.as_dict()}
+            if isinstance(outcome, PortchainError)
+            else outcome
+            for outcome in outcomes
+        ]
+    }
 
 
 @router.get("/txs/{tx_hash}", summary="What became of a transaction")

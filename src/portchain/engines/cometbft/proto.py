@@ -21,10 +21,23 @@ if TYPE_CHECKING:
     from portchain.engines.cometbft._proto.tendermint.abci import types_pb2 as abci
     from portchain.engines.cometbft._proto.tendermint.crypto import keys_pb2 as crypto_keys
     from portchain.engines.cometbft._proto.tendermint.crypto import proof_pb2 as crypto_proof
+    from portchain.engines.cometbft._proto.tendermint.types import canonical_pb2 as types_canonical
     from portchain.engines.cometbft._proto.tendermint.types import params_pb2 as types_params
+    from portchain.engines.cometbft._proto.tendermint.types import types_pb2 as types_types
     from portchain.engines.cometbft._proto.tendermint.types import validator_pb2 as types_validator
+    from portchain.engines.cometbft._proto.tendermint.version import types_pb2 as version
 
-__all__ = ["abci", "crypto_keys", "crypto_proof", "load", "types_params", "types_validator"]
+__all__ = [
+    "abci",
+    "crypto_keys",
+    "crypto_proof",
+    "load",
+    "types_canonical",
+    "types_params",
+    "types_types",
+    "types_validator",
+    "version",
+]
 
 _MODULES = {
     "abci": "tendermint.abci.types_pb2",
@@ -32,8 +45,11 @@ _MODULES = {
     "crypto_proof": "tendermint.crypto.proof_pb2",
     "types_params": "tendermint.types.params_pb2",
     "types_validator": "tendermint.types.validator_pb2",
+    "types_types": "tendermint.types.types_pb2",
+    "types_canonical": "tendermint.types.canonical_pb2",
+    "version": "tendermint.version.types_pb2",
 }
-"""Short names for the generated modules that an ABCI application touches."""
+"""Short names for the generated modules that an ABCI application (or the light client) touches."""
 
 
 def load(name: str) -> ModuleType:

@@ -33,8 +33,12 @@ COMETBFT_VERSION = "v0.38.26"
 COMETBFT_MODULE = "github.com/cometbft/cometbft"
 GOGOPROTO_MODULE = "github.com/cosmos/gogoproto"
 
-PROTO_ROOTS: tuple[str, ...] = ("tendermint/abci/types.proto",)
-"""The .proto files we need; everything they import is generated too."""
+PROTO_ROOTS: tuple[str, ...] = ("tendermint/abci/types.proto", "tendermint/types/canonical.proto")
+"""The .proto files we need; everything they import is generated too.
+
+``canonical.proto`` (with the block header types it imports) is what the light client of
+``light.py`` needs to rebuild the bytes validators sign and the header hash they sign over.
+"""
 
 PROTO_PACKAGE = "portchain.engines.cometbft._proto"
 """Import name of the generated bindings; their own imports are rewritten to live under it."""
@@ -126,7 +130,9 @@ def _bindings_current(version: str) -> bool:
         stamp = json.loads((PROTO_DIR / _STAMP_NAME).read_text())
     except (OSError, ValueError):
         return False
-    return isinstance(stamp, dict) and stamp.get("cometbft") == version
+    if not isinstance(stamp, dict) or stamp.get("cometbft") != version:
+        return False
+    return set(PROTO_ROOTS) <= set(stamp.get("sources", ()))  # a root added since: regenerate
 
 
 def _generate_bindings(version: str) -> None:

@@ -25,3 +25,9 @@ ProposalPending = register(
     ModuleError, CODESPACE, 14, "proposal_pending", "an open proposal already concerns this"
 )
 NotPermitted = register(ModuleError, CODESPACE, 15, "not_permitted", "the signer may not do this")
+ValidatorNotFound = register(
+    ModuleError, CODESPACE, 16, "validator_not_found", "no such validator in the set"
+)
+LastValidator = register(
+    ModuleError, CODESPACE, 17, "last_validator", "the validator set must not become empty"
+)

@@ -69,3 +69,11 @@ def key_rotated(org_id: str, old_key: str, new_key: str) -> Event:
 
 def key_revoked(org_id: str, key_id: str) -> Event:
     return Event.of("membership.key_revoked", org=org_id, key=key_id)
+
+
+def validator_updated(pub_key: str, power: int, org_id: str) -> Event:
+    """The consensus validator set changes: ``pub_key`` (Ed25519, hex) now has ``power`` (0: left).
+
+    A consensus engine that runs a validator set (CometBFT) applies these from the block's events.
+    """
+    return Event.of("membership.validator_updated", pub_key=pub_key, power=power, org=org_id)

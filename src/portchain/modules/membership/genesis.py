@@ -14,8 +14,8 @@ from portchain.kernel.fields import Country, Hex32, Name, OrgId
 from portchain.kernel.module import Message
 from portchain.kernel.state import State
 from portchain.modules.membership import events, store
-from portchain.modules.membership.messages import Roles
-from portchain.modules.membership.store import Key, Org
+from portchain.modules.membership.messages import Roles, ValidatorKey
+from portchain.modules.membership.store import Key, Org, ValidatorSeat
 
 
 class FoundingOrg(Message):
@@ -40,9 +40,20 @@ class GenesisPolicy(Message):
             raise InvalidError("must be below threshold_den", field="policy.threshold_num")
 
 
+class GenesisValidator(Message):
+    """A consensus validator at genesis and the founding organisation that runs it."""
+
+    public_key: ValidatorKey
+    power: Annotated[int, Field(ge=1, le=1_000_000)]
+    org: OrgId
+
+
 class MembershipGenesis(Message):
     organisations: Annotated[list[FoundingOrg], Field(min_length=1, max_length=1000)]
     policy: GenesisPolicy = GenesisPolicy()
+    validators: Annotated[list[GenesisValidator], Field(max_length=200)] = []
+    """The consensus validators, when the chain governs its validator set (CometBFT); the
+    engine's own genesis must list the same keys and powers. Empty on a solo chain."""
 
     def check(self) -> None:
         self.policy.check()
@@ -54,6 +65,12 @@ class MembershipGenesis(Message):
             raise InvalidError("admin keys must be distinct", field="organisations")
         if not any(org.steward for org in self.organisations):
             raise InvalidError("at least one organisation must be a steward", field="organisations")
+        validator_keys = [v.public_key for v in self.validators]
+        if len(set(validator_keys)) != len(validator_keys):
+            raise InvalidError("validator keys must be distinct", field="validators")
+        if any(v.org not in ids for v in self.validators):
+            raise InvalidError("each validator must be run by a founding organisation",
+                               field="validators")
 
 
 def init_genesis(state: State, env: BlockEnv, genesis: MembershipGenesis) -> list[Event]:
@@ -98,4 +115,8 @@ def init_genesis(state: State, env: BlockEnv, genesis: MembershipGenesis) -> lis
         out.append(events.org_admitted(founder.id, list(founder.roles)))
         out.append(events.key_registered(founder.id, admin, list(founder.roles), True))
     store.put_stewards(state, [org.id for org in genesis.organisations if org.steward])
+    if genesis.validators:  # nothing is written for a chain without a governed set
+        store.put_validators(
+            state, {v.public_key: ValidatorSeat(v.org, v.power) for v in genesis.validators}
+        )
     return out

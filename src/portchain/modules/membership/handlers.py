@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from portchain.kernel.crypto import key_id as key_id_of
 from portchain.kernel.env import BlockEnv
+from portchain.kernel.errors import PortchainError
 from portchain.kernel.events import Event
 from portchain.kernel.module import Context
 from portchain.kernel.state import State
@@ -181,9 +182,12 @@ def apply_propose(state: State, env: BlockEnv, ctx: Context, msg: Propose) -> li
         raise errors.BadTransition(f"{org.id} is {org.status}, not active", field="body.org_id")
     if msg.kind == "readmit" and org.status != store.SUSPENDED:
         raise errors.BadTransition(f"{org.id} is {org.status}, not suspended", field="body.org_id")
-    if msg.kind in ("set_roles", "set_steward") and org.status != store.ACTIVE:
+    if msg.kind in ("set_roles", "set_steward", "set_validator") and org.status != store.ACTIVE:
         raise errors.BadTransition(f"{org.id} is {org.status}, not active", field="body.org_id")
-    _, evs = _open_proposal(
+    if msg.kind == "set_validator":
+        assert msg.validator_key is not None and msg.power is not None  # Propose.check
+        _check_validator_change(store.get_validators(state), org.id, msg.validator_key, msg.power)
+    proposal, evs = _open_proposal(
         state,
         env,
         msg.kind,
@@ -193,7 +197,46 @@ def apply_propose(state: State, env: BlockEnv, ctx: Context, msg: Propose) -> li
         steward=msg.steward,
         reason=msg.reason,
     )
+    if msg.kind == "set_validator":
+        assert msg.validator_key is not None and msg.power is not None
+        store.put_validator_change(state, proposal.id, msg.validator_key, msg.power)
     return evs
+
+
+def _check_validator_change(
+    validators: dict[str, store.ValidatorSeat], org_id: str, validator_key: str, power: int
+) -> None:
+    """Refuse a change the consensus engine could not apply (it would halt the chain)."""
+    seat = validators.get(validator_key)
+    if seat is not None and seat.org != org_id:
+        raise errors.NotYourOrg(
+            f"validator {validator_key} is run by {seat.org}", field="body.validator_key"
+        )
+    if power == 0 and seat is None:
+        raise errors.ValidatorNotFound(
+            f"{validator_key} is not a validator", field="body.validator_key"
+        )
+    if power == 0 and len(validators) == 1:
+        raise errors.LastValidator("the last validator cannot be removed", field="body.power")
+
+
+def _apply_validator_change(state: State, proposal: Proposal) -> list[Event]:
+    """Update the set as a passed proposal asks, if that is still possible when it passes."""
+    change = store.get_validator_change(state, proposal.id)
+    if change is None:
+        return []
+    validator_key, power = change
+    validators = store.get_validators(state)
+    try:
+        _check_validator_change(validators, proposal.org_id, validator_key, power)
+    except PortchainError:
+        return []  # the set changed while the vote ran; the proposal has no effect
+    if power == 0:
+        del validators[validator_key]
+    else:
+        validators[validator_key] = store.ValidatorSeat(proposal.org_id, power)
+    store.put_validators(state, validators)
+    return [events.validator_updated(validator_key, power, proposal.org_id)]
 
 
 def apply_vote(state: State, env: BlockEnv, ctx: Context, msg: Vote) -> list[Event]:
@@ -260,6 +303,8 @@ def _decide(state: State, env: BlockEnv, proposal: Proposal, outcome: str) -> li
         org = replace(org, steward=bool(proposal.steward))
         stewards = [s for s in stewards if s != org.id] + ([org.id] if org.steward else [])
         out.append(events.steward_changed(org.id, org.steward))
+    elif proposal.kind == "set_validator":
+        out += _apply_validator_change(state, proposal)
     store.put_org(state, org)
     store.put_stewards(state, stewards)
     return out

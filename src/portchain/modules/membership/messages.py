@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from portchain.kernel.errors import InvalidError
 from portchain.kernel.fields import Country, Hex32, KeyId, Label, Name, OrgId, Text
@@ -71,19 +73,47 @@ class RevokeKey(Message):
     reason: Text = ""
 
 
-ProposalKind = Literal["suspend", "readmit", "set_roles", "set_steward"]
+ProposalKind = Literal["suspend", "readmit", "set_roles", "set_steward", "set_validator"]
+
+
+def _hex_from_base64(value: object) -> object:
+    """CometBFT prints validator keys in base64; take that too, and keep one encoding (hex)."""
+    if isinstance(value, str) and len(value) == 44:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return value
+        if len(raw) == 32:
+            return raw.hex()
+    return value
+
+
+ValidatorKey = Annotated[Hex32, BeforeValidator(_hex_from_base64)]
+"""A consensus validator's Ed25519 public key: 64 hex digits, or CometBFT's 44-character base64."""
+
+ValidatorPower = Annotated[int, Field(ge=0, le=1_000_000)]
+"""Voting power of a validator; 0 removes it from the set."""
 
 
 class Propose(Message):
-    """Ask the stewards to suspend, readmit, change the roles of, or (un)make a steward of an org."""
+    """Ask the stewards to suspend, readmit, change the roles of, or (un)make a steward of an org,
+    or to add, re-power or remove (power 0) a consensus validator that the org runs."""
 
     kind: ProposalKind
     org_id: OrgId
     roles: Roles | None = None
     steward: bool | None = None
+    validator_key: ValidatorKey | None = None
+    power: ValidatorPower | None = None
     reason: Text = ""
 
     def check(self) -> None:
+        for name in ("validator_key", "power"):
+            given = getattr(self, name) is not None
+            if self.kind == "set_validator" and not given:
+                raise InvalidError("is required when kind is set_validator", field=f"body.{name}")
+            if self.kind != "set_validator" and given:
+                raise InvalidError("is only allowed when kind is set_validator", field=f"body.{name}")
         if self.kind == "set_roles" and self.roles is None:
             raise InvalidError("is required when kind is set_roles", field="body.roles")
         if self.kind != "set_roles" and self.roles is not None:

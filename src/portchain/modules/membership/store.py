@@ -10,6 +10,8 @@ Keys::
     membership/open                       ids of open proposals (bounded list)
     membership/stewards                   ids of active steward organisations, sorted
     membership/next_proposal              the next proposal id
+    membership/validators                 the consensus validator set: key -> org and power
+    membership/validator_proposal/<id>    what a set_validator proposal would change
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ POLICY = "membership/policy"
 OPEN = "membership/open"
 STEWARDS = "membership/stewards"
 NEXT_PROPOSAL = "membership/next_proposal"
+VALIDATORS = "membership/validators"
+VALIDATOR_PROPOSAL = "membership/validator_proposal/"
 
 # Organisation statuses.
 APPLICANT = "applicant"
@@ -93,7 +97,7 @@ class Key:
 class Proposal:
     id: int
     kind: str
-    """admit, suspend, readmit, set_roles or set_steward."""
+    """admit, suspend, readmit, set_roles, set_steward or set_validator."""
     org_id: str
     proposer: str
     """The organisation that proposed it (the applicant itself for admit)."""
@@ -170,3 +174,34 @@ def next_proposal_id(state: State) -> int:
     current = 1 if raw is None else int(raw)
     state.set(NEXT_PROPOSAL, str(current + 1).encode())
     return current
+
+
+@dataclass(frozen=True)
+class ValidatorSeat:
+    """One consensus validator: the organisation that runs it and its voting power."""
+
+    org: str
+    power: int
+
+
+def get_validators(reader: StateReader) -> dict[str, ValidatorSeat]:
+    """The validator set by Ed25519 public key (hex); empty on a chain that does not govern one."""
+    data = _load(reader, VALIDATORS) or {}
+    return {key: ValidatorSeat(**seat) for key, seat in data.items()}
+
+
+def put_validators(state: State, validators: dict[str, ValidatorSeat]) -> None:
+    state.set_json(VALIDATORS, {key: vars(seat) for key, seat in validators.items()})
+
+
+def get_validator_change(reader: StateReader, proposal_id: int) -> tuple[str, int] | None:
+    """(public key hex, power) that a set_validator proposal asks for."""
+    data = _load(reader, f"{VALIDATOR_PROPOSAL}{proposal_id:012d}")
+    return None if data is None else (data["validator_key"], data["power"])
+
+
+def put_validator_change(state: State, proposal_id: int, validator_key: str, power: int) -> None:
+    """Kept beside the proposal, not in it, so other proposals' records keep their shape."""
+    state.set_json(
+        f"{VALIDATOR_PROPOSAL}{proposal_id:012d}", {"power": power, "validator_key": validator_key}
+    )
