@@ -135,9 +135,8 @@ def test_a_batch_is_admitted_in_order_with_a_result_per_line(
     client, home, _ = api
     lines = [register(home, 0), register(home, 5), b"{broken", register(home, 1)]
     answer = client.post("/api/v1/txs/batch", content=b"\n".join(lines)).json()["results"]
-    assert [r["status"] for r in answer] == ["pending", "refused", "refused", "refused"]
+    assert [r["status"] for r in answer] == ["pending", "refused", "refused", "pending"]
     assert answer[1]["error"]["field"] == "tx.seq" and answer[2]["error"]["code"] == 1
-    assert answer[3]["error"]["error"] == "mempool_full"  # the fixture's mempool holds 3
     first = client.get(f"/api/v1/txs/{answer[0]['hash']}?").json()
     for _ in range(100):
         if first["status"] != "pending":

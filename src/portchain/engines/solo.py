@@ -84,27 +84,31 @@ class SoloEngine:
         Signatures are verified by the checker process when there is one; what
         does not fit in the mempool is refused with ``mempool_full``.
         """
-        with self._cond:
-            room = self.config.mempool_size - len(self._mempool) - self._reserved
-            taken = max(0, min(room, len(raws)))
-            self._reserved += taken
-        full = MempoolFullError(
-            f"the mempool holds {self.config.mempool_size} transactions; retry shortly"
-        )
         out: list[SignedTx | PortchainError] = []
-        try:
-            checked: list[Any] = (
-                self.checker.check(raws[:taken]) if self.checker is not None else raws[:taken]
-            )
-            for item in checked:
-                try:
-                    out.append(self._check_one(item))
-                except PortchainError as exc:
-                    out.append(exc)
-        finally:
+        while len(out) < len(raws):
             with self._cond:
-                self._reserved -= taken
-        return out + [full] * (len(raws) - taken)
+                room = self.config.mempool_size - len(self._mempool) - self._reserved
+                taken = max(0, min(room, len(raws) - len(out)))
+                self._reserved += taken
+            if taken == 0:
+                full = MempoolFullError(
+                    f"the mempool holds {self.config.mempool_size} transactions; retry shortly"
+                )
+                return out + [full] * (len(raws) - len(out))
+            chunk = raws[len(out) : len(out) + taken]
+            try:
+                checked: list[Any] = (
+                    self.checker.check(chunk) if self.checker is not None else chunk
+                )
+                for item in checked:
+                    try:
+                        out.append(self._check_one(item))
+                    except PortchainError as exc:
+                        out.append(exc)
+            finally:
+                with self._cond:
+                    self._reserved -= taken
+        return out
 
     def _check_one(self, item: Any) -> SignedTx:
         if isinstance(item, bytes):

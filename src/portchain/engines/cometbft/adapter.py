@@ -134,7 +134,7 @@ class PortchainApplication(BaseApplication):
     # -- mempool -----------------------------------------------------------------------
     def check_tx(self, request: abci.RequestCheckTx) -> abci.ResponseCheckTx:
         """Admit a transaction to CometBFT's mempool, or refuse it with portchain's code."""
-        if request.type == proto.abci.CHECK_TX_TYPE_RECHECK:
+        if request.type == proto.abci.RECHECK:
             return self._recheck(request.tx)
         try:
             stx = self.app.check_tx(request.tx)
@@ -148,9 +148,12 @@ class PortchainApplication(BaseApplication):
 
     def _recheck(self, raw: bytes) -> abci.ResponseCheckTx:
         """After a block: drop a transaction whose sequence number a committed one used."""
-        stx = self._decode(raw)
+        stx = self._decoded.get(codec.sha256(raw))
         if stx is None:
-            return _refused(DecodeErrorFor(raw))
+            try:
+                stx = decode_tx(raw)
+            except PortchainError as exc:
+                return _refused(exc)
         committed = get_sequence(self.app.storage.reader(), stx.tx.signer)
         if stx.tx.seq < committed:
             return _refused(SequenceError(f"sequence {stx.tx.seq} was used", field="tx.seq"))
@@ -268,15 +271,6 @@ class PortchainApplication(BaseApplication):
             return decode_tx(raw)
         except PortchainError:
             return None
-
-
-def DecodeErrorFor(raw: bytes) -> PortchainError:  # noqa: N802 (reads as the error it builds)
-    """The decode refusal of ``raw`` (raised again by decoding it, for its exact message)."""
-    try:
-        decode_tx(raw)
-    except PortchainError as exc:
-        return exc
-    raise AssertionError("the transaction decodes")
 
 
 def timestamp_ms(stamp: Timestamp) -> int:
