@@ -213,6 +213,8 @@ class MerkleTree:
     def __init__(self, root_hash: bytes = EMPTY, loader: NodeLoader | None = None) -> None:
         self._loader = loader
         self.root: Node = None if root_hash == EMPTY else Stub(root_hash)
+        self._made: list[Leaf | Inner] = []
+        """Nodes created since the last :meth:`take_unstored`, to persist."""
 
     # -- reading ----------------------------------------------------------
     @property
@@ -294,7 +296,7 @@ class MerkleTree:
         node = self._load(node)
         if node is None:
             present = [e for e in batch[lo:hi] if e[2] is not None]
-            return _build(depth, present, [e[0] for e in present], 0, len(present))
+            return _build(depth, present, [e[0] for e in present], 0, len(present), self._made)
         if type(node) is Leaf:
             merged = [e for e in batch[lo:hi] if e[2] is not None]
             if not any(e[1] == node.key_hash for e in batch[lo:hi]):
@@ -302,7 +304,7 @@ class MerkleTree:
                 merged.sort()
             elif hi - lo == 1 and batch[lo][2] == node.value_hash:
                 return node  # rewriting the same value changes nothing
-            return _build(depth, merged, [e[0] for e in merged], 0, len(merged))
+            return _build(depth, merged, [e[0] for e in merged], 0, len(merged), self._made)
         assert type(node) is Inner
         children = list(node.children)
         changed = False
@@ -325,22 +327,25 @@ class MerkleTree:
             only = self._load(present[0])
             if type(only) is Leaf:
                 return only  # a lone leaf is hoisted: the shape depends on the keys alone
-        return Inner(children)
+        node = Inner(children)
+        self._made.append(node)
+        return node
 
     def take_unstored(self) -> list[tuple[bytes, bytes]]:
         """Nodes created since the last call, as (hash, encoding), and mark them stored."""
-        out: list[tuple[bytes, bytes]] = []
-        stack: list[Node] = [self.root]
-        while stack:
-            node = stack.pop()
-            if node is None or type(node) is Stub or node.stored:
-                continue
-            node.stored = True
-            out.append((node.hash, node.encode()))
-            if type(node) is Inner:
-                node._encoded = None
-                stack.extend(node.children)
+        out = []
+        for node in self._made:
+            if not node.stored:
+                node.stored = True
+                out.append((node.hash, node.encode()))
+                if type(node) is Inner:
+                    node._encoded = None
+        self._made = []
         return out
+
+    def forget_unstored(self) -> None:
+        """Drop the record of nodes made by updates that are being abandoned."""
+        self._made = []
 
 
 def _slots(keys: list[int], depth: int, lo: int, hi: int) -> Iterable[tuple[int, int, int]]:
@@ -358,17 +363,23 @@ def _slots(keys: list[int], depth: int, lo: int, hi: int) -> Iterable[tuple[int,
         start = end
 
 
-def _build(depth: int, entries: list[_Entry], keys: list[int], lo: int, hi: int) -> Node:
+def _build(
+    depth: int, entries: list[_Entry], keys: list[int], lo: int, hi: int, made: list[Leaf | Inner]
+) -> Node:
     """A fresh subtree holding ``entries[lo:hi]`` (sorted, values present) at ``depth``."""
     if lo == hi:
         return None
     if hi - lo == 1:
         _, key_hash, value_hash = entries[lo]
         assert value_hash is not None
-        return Leaf(key_hash, value_hash)
+        leaf = Leaf(key_hash, value_hash)
+        made.append(leaf)
+        return leaf
     if depth >= MAX_DEPTH:
         raise ValueError("two different keys cannot share all 64 nibbles of their hash")
     children: list[Node] = [None] * RADIX
     for slot, start, end in _slots(keys, depth, lo, hi):
-        children[slot] = _build(depth + 1, entries, keys, start, end)
-    return Inner(children)
+        children[slot] = _build(depth + 1, entries, keys, start, end, made)
+    node = Inner(children)
+    made.append(node)
+    return node

@@ -152,6 +152,7 @@ class State:
         self._writes = {}
         self._journal.clear()
         self._tree.root = self._committed_root
+        self._tree.forget_unstored()
 
     # -- proofs -----------------------------------------------------------
     @property
