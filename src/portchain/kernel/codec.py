@@ -75,9 +75,10 @@ def _normalise(value: Any, path: str, depth: int) -> Any:
         raise DecodeError(f"nesting deeper than {MAX_DEPTH} levels", field=path)
     if kind is dict:
         out = {}
-        for key in sorted(value, key=_utf16_key):
+        for key in value:
             if type(key) is not str:
                 raise DecodeError("object keys must be strings", field=path)
+        for key in sorted(value, key=_utf16_key):
             _check_str(key, path)
             out[key] = _normalise(value[key], f"{path}.{key}" if path else key, depth + 1)
         return out
@@ -156,6 +157,8 @@ def _no_float(text: str) -> Any:
 
 
 def _safe_int(text: str) -> int:
+    if len(text) > 17:  # 2**53 - 1 has 16 digits; refuse before int() parses a huge literal
+        raise DecodeError(f"integers must lie within +/-(2^53 - 1), got {text[:40]}...")
     value = int(text)
     if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
         return value
@@ -175,6 +178,11 @@ _decoder = json.JSONDecoder(
 
 
 def _parse(data: bytes | str, max_bytes: int, what: str) -> Any:
+    if isinstance(data, str):
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DecodeError(f"{what} is not valid Unicode") from None
     if len(data) > max_bytes:
         raise TooLargeError(f"{what} is {len(data)} bytes; the limit is {max_bytes}")
     try:
@@ -222,6 +230,8 @@ def decode_canonical(data: bytes, *, max_bytes: int, what: str = "document") -> 
         raise DecodeError(f"{what} is not valid JSON: {exc.msg} at offset {exc.pos}") from None
     except RecursionError:
         raise DecodeError(f"{what} nests too deeply") from None
+    if not _plain(value):  # only depth can fail here: the parser made every value
+        raise DecodeError(f"{what} nests deeper than {MAX_DEPTH} levels")
     try:
         encoded = _dumps_sorted(value).encode("utf-8")
     except UnicodeEncodeError:

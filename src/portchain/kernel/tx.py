@@ -25,10 +25,10 @@ from portchain.kernel.errors import DecodeError, InvalidError
 MAX_TX_BYTES = 64 * 1024
 """Largest encoded transaction accepted, in bytes. Documents travel by hash, not inline."""
 
-ACTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_]{0,47}$")
-CHAIN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+ACTION_RE = re.compile(r"[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_]{0,47}")
+CHAIN_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
 _SIG_RE = re.compile(r"[0-9a-f]{128}")
-KEY_ID_RE = re.compile(rf"^[0-9a-f]{{{KEY_ID_HEX_LEN}}}$")
+KEY_ID_RE = re.compile(rf"[0-9a-f]{{{KEY_ID_HEX_LEN}}}")
 _SIG_PREFIX = b'{"sig":"'
 _TX_OFFSET = len(_SIG_PREFIX) + 128 + len(b'","tx":')
 
@@ -118,11 +118,11 @@ def decode_tx(raw: bytes) -> SignedTx:
     seq = _field(body, "seq", int, "tx.")
     signer = _field(body, "signer", str, "tx.")
     msg = _field(body, "body", dict, "tx.")
-    if not ACTION_RE.match(action):
+    if not ACTION_RE.fullmatch(action):
         raise InvalidError("must look like module.verb (lowercase)", field="tx.action")
-    if not CHAIN_ID_RE.match(chain_id):
+    if not CHAIN_ID_RE.fullmatch(chain_id):
         raise InvalidError("must be 1-48 of a-z, 0-9, '-', '_'", field="tx.chain_id")
-    if not KEY_ID_RE.match(signer):
+    if not KEY_ID_RE.fullmatch(signer):
         raise InvalidError("must be a 40-hex-digit key id", field="tx.signer")
     if seq < 0:
         raise InvalidError("must not be negative", field="tx.seq")

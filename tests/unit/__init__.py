@@ -1,0 +1,1 @@
+"""Pure unit tests of the kernel: no node, no storage, no network."""
