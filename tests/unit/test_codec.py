@@ -343,6 +343,11 @@ def test_decode_size_limit_counts_bytes_of_str_input() -> None:
         codec.decode(text, max_bytes=12)
 
 
+def test_decode_refuses_str_input_holding_a_lone_surrogate() -> None:
+    with pytest.raises(DecodeError, match="body is not valid Unicode"):
+        codec.decode('{"a":"\ud800"}', max_bytes=100, what="body")
+
+
 @pytest.mark.parametrize("text", [b"", b"{", b'{"a":1}x', b"[1,]", b"'a'", b"01"])
 def test_decode_refuses_malformed_json(text: bytes) -> None:
     with pytest.raises(DecodeError, match="not valid JSON"):

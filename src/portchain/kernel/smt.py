@@ -227,6 +227,8 @@ class MerkleTree:
         encoded = self._loader(node.hash) if self._loader else None
         if encoded is None:
             raise MissingNodeError(f"tree node {node.hash.hex()} is missing from storage")
+        if hashlib.sha256(encoded).digest() != node.hash:
+            raise MissingNodeError(f"tree node {node.hash.hex()} is corrupt in storage")
         if encoded[:1] == _LEAF and len(encoded) == 65:
             return Leaf(encoded[1:33], encoded[33:65], stored=True)
         bitmap = int.from_bytes(encoded[1:3], "big")
