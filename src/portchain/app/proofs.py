@@ -47,7 +47,15 @@ def make_bundle(reader: Reader, chain_id: str, key: str) -> dict[str, Any]:
 
 
 def check_bundle(bundle: dict[str, Any], genesis: GenesisDoc) -> dict[str, Any]:
-    """Check ``bundle`` against ``genesis``; return what it proves or raise :class:`ProofError`."""
+    """Check ``bundle`` against ``genesis``; return what it proves or raise :class:`ProofError`.
+
+    A bundle from a CometBFT network (``"engine": "cometbft"``) carries CometBFT's header and
+    commit instead of a solo commit; the engine's light client checks it.
+    """
+    if isinstance(bundle, dict) and bundle.get("engine") == "cometbft":
+        from portchain.engines.cometbft.light import check_cometbft_bundle
+
+        return check_cometbft_bundle(bundle, genesis)
     try:
         if bundle.get("version") != BUNDLE_VERSION:
             raise ProofError(f"unknown bundle version {bundle.get('version')!r}")

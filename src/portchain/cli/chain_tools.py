@@ -43,8 +43,13 @@ def prove(
     key: Annotated[str, typer.Option("--key", help="The state key to prove.")],
     out: Annotated[Path | None, typer.Option("--out", help="Write the bundle here.")] = None,
 ) -> None:
-    """Write a proof bundle for KEY: its value or absence, Merkle proof, header and commit."""
+    """Write a proof bundle for KEY: its value or absence, Merkle proof, header and commit.
+
+    On a CometBFT node's home (a node's app home, see portchain net up) the bundle carries
+    CometBFT's signed header of the next block, fetched from the node's RPC.
+    """
     from portchain.app.proofs import ProofError, make_bundle
+    from portchain.engines.cometbft import light
     from portchain.storage.sqlite import Reader, _connect
 
     target = Home(home)
@@ -54,7 +59,11 @@ def prove(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     try:
-        bundle = make_bundle(Reader(_connect(target.db_path)), chain_id, key)
+        reader, rpc_url = Reader(_connect(target.db_path)), light.node_rpc_url(target.path)
+        if rpc_url is None:
+            bundle = make_bundle(reader, chain_id, key)
+        else:
+            bundle = light.make_bundle(reader, chain_id, key, rpc_url)
     except ProofError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

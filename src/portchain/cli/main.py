@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from portchain.cli import chain_tools, query
+from portchain.cli import chain_tools, net, query
 from portchain.cli.output import configure_logging, emit, emit_line
 from portchain.kernel import codec
 from portchain.kernel.errors import PortchainError
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(query.app, name="query")
 app.add_typer(chain_tools.keys_app, name="keys")
+app.add_typer(net.app, name="net")
 chain_tools.register(app)
 
 HomeOpt = Annotated[Path, typer.Option("--home", help="The node's home directory.")]
@@ -155,14 +157,24 @@ def demo(
     chain_id: Annotated[str, typer.Option(help="Chain id if the network is created.")] = (
         "portchain-demo"
     ),
+    engine: Annotated[str, typer.Option(help="solo, or cometbft: a 4-validator local network.")] = (
+        "solo"
+    ),
 ) -> None:
-    """Run the demo scenario on HOME (creating the demo network if HOME is empty)."""
+    """Run the demo scenario on HOME (creating the demo network if HOME is empty).
+
+    With --engine cometbft, HOME holds a local network of 4 CometBFT validators (portchain net
+    up), brought up if needed; the scenario runs through node 0's API.
+    """
     from portchain.demo.scenario import StepFailed, run_scenario
     from portchain.node.gateway import connect
     from portchain.node.presets import DEMO_CAST, create_network
 
     target = Home(home)
-    if target.is_empty():
+    gateway_for = partial(net.demo_gateway, chain_id=chain_id) if engine == "cometbft" else connect
+    if engine not in ("solo", "cometbft"):
+        fail(f"unknown engine {engine!r}; choose solo or cometbft")
+    elif engine == "solo" and target.is_empty():
         create_network(target, chain_id=chain_id, cast=DEMO_CAST)
     interactive = sys.stderr.isatty()
 
@@ -172,7 +184,7 @@ def demo(
             typer.echo(f"  [{mark}] {title} (height {outcome.get('height', '-')})", err=True)
 
     try:
-        with connect(target) as gateway:
+        with gateway_for(target) as gateway:
             run = run_scenario(target, gateway, report)
     except StepFailed as exc:
         emit_line({"ok": False, "failed_step": exc.step, "outcome": exc.outcome})
@@ -185,19 +197,31 @@ def demo(
 
 @app.command()
 def bench(
-    engine: Annotated[str, typer.Option(help="solo (cometbft: see portchain net).")] = "solo",
+    engine: Annotated[str, typer.Option(help="solo, or cometbft (a local network).")] = "solo",
+    validators: Annotated[int, typer.Option(help="Validators (cometbft).", min=1)] = 4,
     txs: Annotated[int, typer.Option(help="Transactions to commit.")] = 20_000,
     signers: Annotated[int, typer.Option(help="Distinct signing keys.")] = 200,
     clients: Annotated[int, typer.Option(help="Submitting threads.")] = 2,
     state_keys: Annotated[int, typer.Option(help="Keys in the state-root benchmark.")] = 200_000,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON result here.")] = None,
 ) -> None:
-    """Measure committed tx/s, submit-to-commit latency, memory, Ed25519 and state-root rates."""
+    """Measure committed tx/s, submit-to-commit latency, memory, Ed25519 and state-root rates.
+
+    With --engine cometbft: committed tx/s and latency on a local network of VALIDATORS
+    CometBFT nodes, then the same load on CometBFT's kvstore app, and the ratio.
+    """
     from portchain.bench.solo import run_bench
 
-    if engine != "solo":
-        fail(f"engine {engine!r} is not available in this build; use solo")
-    result = run_bench(txs=txs, signers=signers, clients=clients, state_keys=state_keys)
+    if engine == "cometbft":
+        from portchain.bench.cometbft import run_bench as run_network_bench
+
+        result = run_network_bench(
+            validators, txs=txs, signers=signers, progress=lambda m: typer.echo(m, err=True)
+        )
+    elif engine != "solo":
+        fail(f"unknown engine {engine!r}; choose solo or cometbft")
+    else:
+        result = run_bench(txs=txs, signers=signers, clients=clients, state_keys=state_keys)
     if out is not None:
         out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     emit(result)

@@ -113,7 +113,9 @@ class Propose(Message):
             if self.kind == "set_validator" and not given:
                 raise InvalidError("is required when kind is set_validator", field=f"body.{name}")
             if self.kind != "set_validator" and given:
-                raise InvalidError("is only allowed when kind is set_validator", field=f"body.{name}")
+                raise InvalidError(
+                    "is only allowed when kind is set_validator", field=f"body.{name}"
+                )
         if self.kind == "set_roles" and self.roles is None:
             raise InvalidError("is required when kind is set_roles", field="body.roles")
         if self.kind != "set_roles" and self.roles is not None:

@@ -1,0 +1,325 @@
+"""``portchain bench --engine cometbft``: a local CometBFT network under load, and kvstore too.
+
+Two networks on the same layout (N validators on 127.0.0.1 with the LAN timeouts and
+config.toml of ``portchain net``), one after the other, under the same load:
+
+* **portchain**: each node's app is portchain (``node_process``); the load is signed
+  ``membership.register_key`` transactions from ``signers`` organisation admin keys;
+* **kvstore**: each node runs CometBFT's built-in key-value app (``--proxy_app=kvstore``); the
+  load is ``key=value`` transactions of the same average size.
+
+The load enters at the validators' RPC, one submitting thread per validator, each with its own
+share of the signers in sequence order, as JSON-RPC batches of ``broadcast_tx_async``: CometBFT
+runs CheckTx on each at its entry node and again at every node the mempool gossips it to.
+(``broadcast_tx_sync``, which the portchain API uses to report a refusal, waits for CometBFT's
+20 ms flush of the ABCI socket per call, so a load generator built on it measures that timer.)
+Signing happens before the clock starts.
+
+Two phases per network:
+
+1. **latency**, first, on the fresh network: a steady load of ``pace`` tx/s for
+   ``paced_seconds`` (the same for both apps); latency from each transaction's submission to
+   the moment the watched node has executed and committed its block (p50, p99);
+2. **throughput**: then all ``txs`` submitted at once; committed transactions per second from
+   the first submission until the last one is seen committed.
+
+A watcher polls one validator every 20 ms for blocks whose results exist (the app committed).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import math
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from portchain.bench.solo import machine
+from portchain.cli.net import LAN_CONFIG, PortchainNet
+from portchain.kernel.crypto import SigningKey
+from portchain.kernel.tx import Tx, sign
+from portchain.node.home import Home
+from portchain.node.presets import Member
+
+Load = list[list[bytes]]
+"""Per validator, the transactions its submitting thread sends, in order."""
+
+MakeLoad = Callable[[int], Load]
+"""Makes the next ``n`` transactions (continuing each signer's sequence), split per validator."""
+
+TICK = 0.05
+"""Seconds between two batches of the paced phase (about: adjusted so the pace is exact)."""
+
+BLOCK_LIMITS = {"block": {"max_bytes": str(1024 * 1024)}}
+"""Consensus parameters of both networks: blocks of at most 1 MiB (about 2,500 transactions),
+so neither app's throughput hinges on gossiping a single giant block."""
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+class Watcher:
+    """Polls one node and records when each transaction is first seen in a committed block."""
+
+    def __init__(self, rpc_url: str) -> None:
+        self.client = httpx.Client(base_url=rpc_url, timeout=30)
+        self.height = self._latest()
+        self.seen: dict[bytes, float] = {}
+        self.failed = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _latest(self) -> int:
+        status = self.client.get("/status").json()["result"]
+        return int(status["sync_info"]["latest_block_height"])
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            latest = self._latest()
+            while self.height < latest:
+                answer = self.client.get("/block_results", params={"height": self.height + 1})
+                if "result" not in answer.json():
+                    break  # stored, but its app has not committed it yet: look again shortly
+                now = time.perf_counter()
+                self.height += 1
+                codes = [r.get("code", 0) for r in answer.json()["result"]["txs_results"] or []]
+                self.failed += sum(1 for code in codes if code)
+                block = self.client.get("/block", params={"height": self.height}).json()
+                for tx in block["result"]["block"]["data"]["txs"] or []:
+                    self.seen.setdefault(hashlib.sha256(base64.b64decode(tx)).digest(), now)
+            time.sleep(0.02)
+        self.client.close()
+
+
+def _submit(
+    rpc_url: str, txs: list[bytes], batch: int, interval: float, submitted: dict[bytes, float]
+) -> int:
+    """Send ``txs`` in batches (every ``interval`` s, or back to back); return RPC errors."""
+    errors = 0
+    started = time.perf_counter()
+    with httpx.Client(base_url=rpc_url, timeout=60) as client:
+        for n, start in enumerate(range(0, len(txs), batch)):
+            if interval:
+                time.sleep(max(0.0, started + n * interval - time.perf_counter()))
+            chunk = txs[start : start + batch]
+            body = [
+                {"jsonrpc": "2.0", "id": i, "method": "broadcast_tx_async",
+                 "params": {"tx": base64.b64encode(tx).decode()}}
+                for i, tx in enumerate(chunk)
+            ]
+            now = time.perf_counter()
+            for tx in chunk:
+                submitted[hashlib.sha256(tx).digest()] = now
+            answers = client.post("/", json=body).json()
+            errors += sum(
+                1 for a in answers if a.get("error") or (a.get("result") or {}).get("code")
+            )
+    return errors
+
+
+def drive(
+    rpc_urls: list[str], load: Load, *, batch: int, interval: float, timeout: float
+) -> dict[str, Any]:
+    """Submit ``load`` (a list per validator) and wait until all of it is seen committed."""
+    total = sum(len(txs) for txs in load)
+    watcher = Watcher(rpc_urls[0])
+    submitted: dict[bytes, float] = {}
+    errors: list[int] = []
+    threads = [
+        threading.Thread(
+            target=lambda u=url, t=txs: errors.append(_submit(u, t, batch, interval, submitted))
+        )
+        for url, txs in zip(rpc_urls, load, strict=True)
+    ]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    submit_seconds = time.perf_counter() - start
+    deadline = time.monotonic() + timeout
+    while len(watcher.seen) < total - sum(errors) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    watcher.stop.set()
+    watcher.thread.join()
+    committed = {h: t for h, t in watcher.seen.items() if h in submitted}
+    elapsed = max(committed.values(), default=start) - start
+    latencies = [committed[h] - submitted[h] for h in committed]
+    return {
+        "submitted": total,
+        "rpc_errors": sum(errors),
+        "committed": len(committed),
+        "failed_in_block": watcher.failed,
+        "submit_seconds": round(submit_seconds, 3),
+        "seconds": round(elapsed, 3),
+        "committed_tx_per_s": round(len(committed) / elapsed, 1) if elapsed > 0 else 0.0,
+        "latency_p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
+        "latency_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+    }
+
+
+def measure(
+    rpc_urls: list[str], make_load: MakeLoad, *, txs: int, batch: int, pace: float,
+    paced_seconds: float, timeout: float,
+) -> dict[str, Any]:
+    """The latency phase at ``pace`` tx/s on the fresh network, then the throughput phase."""
+    per_tick = max(1, math.ceil(pace * TICK / len(rpc_urls)))
+    interval = per_tick * len(rpc_urls) / pace
+    ticks = max(1, round(paced_seconds / interval))
+    paced = drive(
+        rpc_urls, make_load(per_tick * ticks * len(rpc_urls)), batch=per_tick, interval=interval,
+        timeout=timeout,
+    )
+    paced["offered_tx_per_s"] = round(per_tick * len(rpc_urls) / interval, 1)
+    burst = drive(rpc_urls, make_load(txs), batch=batch, interval=0.0, timeout=timeout)
+    return {"latency": paced, "throughput": burst}
+
+
+def _portchain_loader(home: Home, signers: int, validators: int) -> tuple[MakeLoad, list[int]]:
+    """register_key transactions; signer s always enters at validator s mod N, in order."""
+    chain_id = home.genesis().chain_id
+    keys = [home.load_key(f"BENCH{i:04d}").key for i in range(signers)]
+    seqs = [0] * signers
+    sizes: list[int] = []
+    counter = [0]
+
+    def make(count: int) -> Load:
+        load: Load = [[] for _ in range(validators)]
+        for _ in range(count):
+            n = counter[0]
+            counter[0] += 1
+            s = n % signers
+            body = {"label": f"user{n}", "public_key": SigningKey.generate().public_key.hex(),
+                    "roles": ["shipper"]}
+            raw = sign(Tx(chain_id, keys[s].key_id, seqs[s], "membership.register_key", body),
+                       keys[s])
+            seqs[s] += 1
+            sizes.append(len(raw))
+            load[s % validators].append(raw)
+        return load
+
+    return make, sizes
+
+
+def run_portchain(
+    root: Path, validators: int, *, txs: int, signers: int, batch: int, pace: float,
+    paced_seconds: float, timeout: float,
+) -> tuple[dict[str, Any], int]:
+    """The portchain network; also returns the average transaction size, for kvstore's load."""
+    cast = tuple(
+        Member(f"BENCH{i:04d}", f"Bench Organisation {i}", "NL", ("shipper",), i == 0)
+        for i in range(signers)
+    )
+    net = PortchainNet.create(root, validators, chain_id="portchain-bench", cast=cast,
+                              consensus_params=BLOCK_LIMITS, log_level="*:error")
+    make, sizes = _portchain_loader(Home(root), signers, validators)
+    try:
+        net.start_all()
+        for index in range(validators):
+            net.localnet.wait_for_height(index, 2, timeout=60)
+        result = measure(
+            [node.rpc_url for node in net.localnet.nodes], make, txs=txs, batch=batch, pace=pace,
+            paced_seconds=paced_seconds, timeout=timeout,
+        )
+        result["blocks"] = net.localnet.status(0).height
+    finally:
+        net.down()
+    return result, sum(sizes) // max(1, len(sizes))
+
+
+def run_kvstore(
+    root: Path, validators: int, *, txs: int, tx_bytes: int, batch: int, pace: float,
+    paced_seconds: float, timeout: float,
+) -> dict[str, Any]:
+    """The same layout and load with CometBFT's built-in kvstore as every node's app."""
+    from portchain.engines.cometbft._toml_edit import set_values
+    from portchain.engines.cometbft.localnet import LocalNet
+
+    net = LocalNet.create(root, validators, chain_id="kvstore-bench",
+                          consensus_params=BLOCK_LIMITS, log_level="*:error")
+    for index in range(validators):
+        config = net.node_home(index) / "config" / "config.toml"
+        settings = {**LAN_CONFIG, ("", "proxy_app"): "kvstore"}
+        config.write_text(set_values(config.read_text(), settings))
+    counter = [0]
+
+    def make(count: int) -> Load:
+        load: Load = [[] for _ in range(validators)]
+        for _ in range(count):
+            key = b"bench%09d=" % counter[0]
+            load[counter[0] % validators].append(key + b"v" * max(1, tx_bytes - len(key)))
+            counter[0] += 1
+        return load
+
+    processes = [
+        subprocess.Popen(  # CometBFT with its app in-process: there is no app process to wait for
+            [str(net.binary), "start", "--home", str(net.node_home(i))],
+            stdout=net.cometbft_log(i).open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(validators)
+    ]
+    try:
+        for index in range(validators):
+            net.wait_for_height(index, 2, timeout=60)
+        result = measure(
+            [node.rpc_url for node in net.nodes], make, txs=txs, batch=batch, pace=pace,
+            paced_seconds=paced_seconds, timeout=timeout,
+        )
+        result["blocks"] = net.status(0).height
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+    return result
+
+
+def run_bench(
+    validators: int = 4,
+    *,
+    txs: int = 20_000,
+    signers: int = 200,
+    batch: int = 200,
+    pace: float = 200.0,
+    paced_seconds: float = 10.0,
+    timeout: float = 300.0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Both networks, one after the other, and the ratio of their committed rates."""
+    say = progress or (lambda _: None)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="portchain-bench-cometbft-") as tmp:
+        say(f"portchain on {validators} CometBFT validators...")
+        portchain, tx_bytes = run_portchain(
+            Path(tmp) / "portchain", validators, txs=txs, signers=signers, batch=batch,
+            pace=pace, paced_seconds=paced_seconds, timeout=timeout,
+        )
+        say(f"kvstore on {validators} CometBFT validators...")
+        kvstore = run_kvstore(
+            Path(tmp) / "kvstore", validators, txs=txs, tx_bytes=tx_bytes, batch=batch, pace=pace,
+            paced_seconds=paced_seconds, timeout=timeout,
+        )
+    rate = portchain["throughput"]["committed_tx_per_s"]
+    base = kvstore["throughput"]["committed_tx_per_s"]
+    return {
+        "benchmark": "cometbft",
+        "machine": machine(),
+        "params": {"validators": validators, "txs": txs, "signers": signers, "batch": batch,
+                   "tx_bytes": tx_bytes, "pace_tx_per_s": pace,
+                   "paced_seconds": paced_seconds},
+        "portchain": portchain,
+        "kvstore": kvstore,
+        "portchain_over_kvstore": round(rate / base, 3) if base else None,
+    }
