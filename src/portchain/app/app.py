@@ -25,7 +25,7 @@ from portchain.app.execute import BlockResult, Executor, Registry, get_sequence
 from portchain.app.genesis import GenesisDoc, parse_genesis
 from portchain.kernel.block import Block, Commit
 from portchain.kernel.errors import DuplicateError
-from portchain.kernel.module import Message, ModuleSpec, SignerDirectory
+from portchain.kernel.module import Message, ModuleSpec, SignerDirectory, StateReader
 from portchain.kernel.state import State
 from portchain.kernel.tx import SignedTx, decode_tx
 from portchain.storage.sqlite import Storage
@@ -74,6 +74,10 @@ class App:
         self._pending_seq: dict[str, int] = {}
         self._verified: OrderedDict[bytes, Message] = OrderedDict()
         self._check_lock = threading.Lock()
+        self.check_reader: Callable[[], StateReader] = storage.reader
+        """Where mempool checks read committed state: a per-thread reader by default; an
+        engine that makes every app call on one thread may point it at the block thread's
+        cached reader (it only ever holds committed values)."""
         raw = storage.writer.meta("genesis")
         if raw is not None:
             self._load(parse_genesis(raw))
@@ -138,7 +142,7 @@ class App:
     ) -> SignedTx:
         """:meth:`check_tx` for a transaction already decoded, and perhaps already verified."""
         executor = self._exec()
-        reader = self.storage.reader()
+        reader = self.check_reader()
         if stx.hash in self._verified:
             raise DuplicateError("this transaction is already pending", field="tx")
         _, message, _ = executor.resolve(reader, stx, None, signature_verified)

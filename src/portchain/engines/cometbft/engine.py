@@ -67,6 +67,9 @@ class CometEngine:
         rpc_timeout: float = 10.0,
     ) -> None:
         self.app = app
+        # CometBFT's calls all come through one thread, the block thread's: checks can share
+        # its cache of committed values instead of a per-thread reader emptied by each commit.
+        app.check_reader = lambda: app.storage.writer
         self.abci_address = abci_address
         self.rpc_url = rpc_url
         self.adapter = PortchainApplication(
