@@ -24,7 +24,9 @@ def free_port() -> int:
 @contextmanager
 def serve(node: Node) -> Iterator[httpx.Client]:
     port = free_port()
-    config = uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_config=None)
+    config = uvicorn.Config(
+        create_app(node), host="127.0.0.1", port=port, log_config=None, timeout_graceful_shutdown=3
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

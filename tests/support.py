@@ -142,7 +142,9 @@ class Chain:
         self.storage.close()
 
 
-def apply_body(org_id: str, key: SigningKey, roles: list[str], country: str = "NL") -> dict[str, Any]:
+def apply_body(
+    org_id: str, key: SigningKey, roles: list[str], country: str = "NL"
+) -> dict[str, Any]:
     return {
         "org_id": org_id,
         "name": f"{org_id.title()} Ltd.",

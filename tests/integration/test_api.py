@@ -6,9 +6,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import httpx
-from served import serve
+import pytest
 
 from portchain.app.genesis import GenesisDoc
 from portchain.app.proofs import check_bundle
@@ -18,6 +17,7 @@ from portchain.kernel.tx import MAX_TX_BYTES, Tx, sign
 from portchain.node.home import Home
 from portchain.node.node import Node
 from portchain.node.presets import DEMO_CAST, create_network
+from served import serve
 
 
 @pytest.fixture
@@ -50,22 +50,30 @@ def test_submit_wait_and_track_a_transaction(api: tuple[httpx.Client, Home, Gene
     assert again == done
     assert client.get("/api/v1/status").json()["height"] == 1
     assert client.get("/api/v1/txs/" + "00" * 32).json()["status"] == "unknown"
-    assert client.get("/api/v1/accounts/" + home.load_key("BRIGHTWAVE").key_id + "/sequence").json()[
-        "next_sequence"
-    ] == 1
+    assert (
+        client.get("/api/v1/accounts/" + home.load_key("BRIGHTWAVE").key_id + "/sequence").json()[
+            "next_sequence"
+        ]
+        == 1
+    )
 
 
-def test_a_failed_transaction_reports_code_and_message(api: tuple[httpx.Client, Home, GenesisDoc]) -> None:
+def test_a_failed_transaction_reports_code_and_message(
+    api: tuple[httpx.Client, Home, GenesisDoc],
+) -> None:
     client, home, _ = api
     failed = client.post("/api/v1/txs?wait=true", content=register(home, 0, ["bank"])).json()
     assert failed["status"] == "failed"
     assert failed["error"] == {
-        "codespace": "membership", "code": 5,
+        "codespace": "membership",
+        "code": 5,
         "message": "body.roles: BRIGHTWAVE does not hold role bank",
     }
 
 
-def test_refusals_are_problem_json_with_the_stable_code(api: tuple[httpx.Client, Home, GenesisDoc]) -> None:
+def test_refusals_are_problem_json_with_the_stable_code(
+    api: tuple[httpx.Client, Home, GenesisDoc],
+) -> None:
     client, home, _ = api
     bad = client.post("/api/v1/txs", content=b"{not json")
     assert bad.status_code == 400
@@ -78,7 +86,9 @@ def test_refusals_are_problem_json_with_the_stable_code(api: tuple[httpx.Client,
     assert client.get("/api/v1/blocks/99").status_code == 404
 
 
-def test_blocks_state_and_a_proof_that_checks_offline(api: tuple[httpx.Client, Home, GenesisDoc]) -> None:
+def test_blocks_state_and_a_proof_that_checks_offline(
+    api: tuple[httpx.Client, Home, GenesisDoc],
+) -> None:
     client, home, genesis = api
     done = client.post("/api/v1/txs?wait=true", content=register(home, 0)).json()
     blocks = client.get("/api/v1/blocks").json()["blocks"]
@@ -100,7 +110,9 @@ def test_blocks_state_and_a_proof_that_checks_offline(api: tuple[httpx.Client, H
     assert events["events"][0]["type"] == "membership.key_registered"
 
 
-def test_a_full_mempool_refuses_and_drops_nothing(api: tuple[httpx.Client, Home, GenesisDoc]) -> None:
+def test_a_full_mempool_refuses_and_drops_nothing(
+    api: tuple[httpx.Client, Home, GenesisDoc],
+) -> None:
     client, home, _ = api
     node: Node = client.node  # type: ignore[attr-defined]
     node.engine.stop()  # hold blocks back so the mempool (3 places) fills up

@@ -30,7 +30,9 @@ def all_commands() -> list[tuple[str, Any]]:
     return [(name, cmd) for name, cmd in out if name]
 
 
-@pytest.mark.parametrize(("name", "command"), all_commands(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "command"), all_commands(), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_command_has_help_and_is_in_the_readme(name: str, command: Any) -> None:
     assert (command.help or "").strip(), f"portchain {name} has no help text"
     result = runner.invoke(app, [*name.split(), "--help"])
@@ -41,7 +43,11 @@ def test_every_command_has_help_and_is_in_the_readme(name: str, command: Any) ->
 def run(*args: str) -> dict:  # type: ignore[type-arg]
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout.strip().splitlines()[-1] if args[0] in ("demo", "verify", "check-proof") else result.stdout)
+    return json.loads(
+        result.stdout.strip().splitlines()[-1]
+        if args[0] in ("demo", "verify", "check-proof")
+        else result.stdout
+    )
 
 
 def test_init_tx_query_prove_and_check_proof(tmp_path: Path) -> None:
@@ -50,12 +56,28 @@ def test_init_tx_query_prove_and_check_proof(tmp_path: Path) -> None:
     assert "SHEKOU-PORT" in made["organisations"] and len(made["organisations"]) == 15
     assert "seed" not in json.dumps(made)
     new_key = run("keys", "new", "--home", home, "BRIGHTWAVE/clerk")
-    outcome = run("tx", "--home", home, "--as", "BRIGHTWAVE", "membership.register_key",
-                  json.dumps({"public_key": new_key["public_key"], "roles": ["shipper"]}))
+    outcome = run(
+        "tx",
+        "--home",
+        home,
+        "--as",
+        "BRIGHTWAVE",
+        "membership.register_key",
+        json.dumps({"public_key": new_key["public_key"], "roles": ["shipper"]}),
+    )
     assert outcome["status"] == "committed" and outcome["height"] == 1
-    failed = runner.invoke(app, ["tx", "--home", home, "--as", "BRIGHTWAVE/clerk",
-                                 "membership.register_key",
-                                 json.dumps({"public_key": "aa" * 32, "roles": ["shipper"]})])
+    failed = runner.invoke(
+        app,
+        [
+            "tx",
+            "--home",
+            home,
+            "--as",
+            "BRIGHTWAVE/clerk",
+            "membership.register_key",
+            json.dumps({"public_key": "aa" * 32, "roles": ["shipper"]}),
+        ],
+    )
     assert failed.exit_code == 1
     assert json.loads(failed.stdout)["error"]["code"] == 8
     org = run("query", "org", "--home", home, "BRIGHTWAVE")
@@ -68,7 +90,9 @@ def test_init_tx_query_prove_and_check_proof(tmp_path: Path) -> None:
     bundle = json.loads(bundle_path.read_text())
     bundle["value"] = bundle["value"].replace("73686970706572", "62616e6b000000")  # shipper -> bank
     bundle_path.write_text(json.dumps(bundle))
-    tampered = runner.invoke(app, ["check-proof", str(bundle_path), "--genesis", f"{home}/genesis.json"])
+    tampered = runner.invoke(
+        app, ["check-proof", str(bundle_path), "--genesis", f"{home}/genesis.json"]
+    )
     assert tampered.exit_code == 1 and json.loads(tampered.stdout)["valid"] is False
 
 

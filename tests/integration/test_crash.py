@@ -1,4 +1,4 @@
-"""kill -9 during a load: the node restarts at its last durable block and loses nothing it reported."""
+"""kill -9 during a load: the node restarts at its last durable block, losing nothing reported."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from served import free_port
 
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
 from portchain.node.home import Home
 from portchain.node.presets import DEMO_CAST, create_network
+from served import free_port
 
 pytestmark = pytest.mark.slow
 LOADERS = ("BRIGHTWAVE", "HOLLANDHOME", "PEARLFWD", "MAASHAUL")
@@ -26,7 +26,16 @@ LOADERS = ("BRIGHTWAVE", "HOLLANDHOME", "PEARLFWD", "MAASHAUL")
 
 def start_node(home: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "portchain.cli.main", "up", "--home", str(home), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "portchain.cli.main",
+            "up",
+            "--home",
+            str(home),
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -56,8 +65,10 @@ def test_kill_9_under_load_loses_no_committed_transaction(tmp_path: Path) -> Non
         seq = 0
         with httpx.Client(base_url=url, timeout=5) as client:
             while not stop.is_set():
-                body = {"public_key": SigningKey.generate().public_key.hex(), "roles": [
-                    next(m.roles[0] for m in DEMO_CAST if m.id == org)]}
+                body = {
+                    "public_key": SigningKey.generate().public_key.hex(),
+                    "roles": [next(m.roles[0] for m in DEMO_CAST if m.id == org)],
+                }
                 raw = sign(Tx("crash-test", key.key_id, seq, "membership.register_key", body), key)
                 try:
                     answer = client.post("/api/v1/txs", params={"wait": "true"}, content=raw).json()
@@ -88,7 +99,10 @@ def test_kill_9_under_load_loses_no_committed_transaction(tmp_path: Path) -> Non
                 assert answer["status"] == "committed" and answer["height"] == height
             # The restarted node keeps going: a new transaction commits on top.
             key = home.load_key("NL-TAX").key
-            body = {"public_key": SigningKey.generate().public_key.hex(), "roles": ["tax_authority"]}
+            body = {
+                "public_key": SigningKey.generate().public_key.hex(),
+                "roles": ["tax_authority"],
+            }
             raw = sign(Tx("crash-test", key.key_id, 0, "membership.register_key", body), key)
             after = client.post("/api/v1/txs", params={"wait": "true"}, content=raw).json()
             assert after["status"] == "committed" and after["height"] == status["height"] + 1
@@ -97,7 +111,9 @@ def test_kill_9_under_load_loses_no_committed_transaction(tmp_path: Path) -> Non
         node.wait(30)
     verified = subprocess.run(
         [sys.executable, "-m", "portchain.cli.main", "verify", "--home", str(home.path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     summary = json.loads(verified.stdout.strip().splitlines()[-1])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from support import Chain, seeded_key
 
 from portchain.kernel import codec
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.errors import PortchainError
 from portchain.kernel.tx import MAX_TX_BYTES, Tx, sign
+from support import Chain, seeded_key
 
 BODY = {"public_key": "ab" * 32, "roles": ["shipper"]}
 
@@ -28,8 +28,11 @@ def refused(chain: Chain, raw: bytes) -> PortchainError:
 def tx(chain: Chain, **changes: object) -> bytes:
     key = seeded_key("BRIGHTWAVE")
     fields: dict[str, object] = {
-        "chain_id": "portchain-test", "signer": key.key_id, "seq": 0,
-        "action": "membership.register_key", "body": BODY,
+        "chain_id": "portchain-test",
+        "signer": key.key_id,
+        "seq": 0,
+        "action": "membership.register_key",
+        "body": BODY,
     }
     fields.update(changes)
     return sign(Tx(**fields), key)  # type: ignore[arg-type]
@@ -112,8 +115,11 @@ def test_unknown_signer(chain: Chain) -> None:
 
 def test_unauthorised_signer(chain: Chain) -> None:
     clerk = SigningKey.generate()
-    assert chain.run("BRIGHTWAVE", "membership.register_key",
-                     {"public_key": clerk.public_key.hex(), "roles": ["shipper"]}).ok
+    assert chain.run(
+        "BRIGHTWAVE",
+        "membership.register_key",
+        {"public_key": clerk.public_key.hex(), "roles": ["shipper"]},
+    ).ok
     raw = sign(Tx("portchain-test", clerk.key_id, 0, "membership.register_key", BODY), clerk)
     err = refused(chain, raw)
     assert (err.code, err.field) == (8, "tx.signer")
@@ -122,8 +128,10 @@ def test_unauthorised_signer(chain: Chain) -> None:
 
 def test_a_vote_by_a_non_steward(chain: Chain) -> None:
     key = seeded_key("HOLLANDHOME")
-    raw = sign(Tx("portchain-test", key.key_id, 0, "membership.vote",
-                  {"proposal_id": 1, "vote": "yes"}), key)
+    raw = sign(
+        Tx("portchain-test", key.key_id, 0, "membership.vote", {"proposal_id": 1, "vote": "yes"}),
+        key,
+    )
     err = refused(chain, raw)
     assert (err.code, err.field) == (8, "tx.signer")
     assert "steward" in err.message
@@ -131,8 +139,9 @@ def test_a_vote_by_a_non_steward(chain: Chain) -> None:
 
 def test_a_failed_action_writes_nothing_but_its_sequence_number(chain: Chain) -> None:
     """A refused action leaves state as it was, except that its signed sequence is used up."""
-    result = chain.run("BRIGHTWAVE", "membership.register_key",
-                       {"public_key": "cd" * 32, "roles": ["bank"]})
+    result = chain.run(
+        "BRIGHTWAVE", "membership.register_key", {"public_key": "cd" * 32, "roles": ["bank"]}
+    )
     assert (result.codespace, result.code) == ("membership", 5) and result.events == ()
     assert chain.storage.writer.get("membership/key/" + SigningKey.generate().key_id) is None
     written = chain.storage.writer.scan("membership/orgkey/BRIGHTWAVE/")

@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from support import Chain, apply_body, event, seeded_key
 
 from portchain.app.verify import VerifyError, verify_chain
 from portchain.kernel.crypto import SigningKey
+from support import Chain, apply_body, event, seeded_key
 
 
 @pytest.fixture(scope="module")
@@ -20,13 +20,23 @@ def chain_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     insurer = seeded_key("INSURER")
     applied = chain.run(insurer, "membership.apply", apply_body("INSURER", insurer, ["insurer"]))
     proposal = event(applied, "membership.org_applied")["proposal"]
-    chain.block(*[chain.sign(s, "membership.vote", {"proposal_id": proposal, "vote": "yes"})
-                  for s in ("SHEKOU-PORT", "RTM-PORT", "MERIDIAN", "CN-CUSTOMS")])
     chain.block(
-        chain.sign("BRIGHTWAVE", "membership.register_key",
-                   {"public_key": SigningKey.generate().public_key.hex(), "roles": ["shipper"]}),
-        chain.sign("BRIGHTWAVE", "membership.register_key",
-                   {"public_key": SigningKey.generate().public_key.hex(), "roles": ["bank"]}),
+        *[
+            chain.sign(s, "membership.vote", {"proposal_id": proposal, "vote": "yes"})
+            for s in ("SHEKOU-PORT", "RTM-PORT", "MERIDIAN", "CN-CUSTOMS")
+        ]
+    )
+    chain.block(
+        chain.sign(
+            "BRIGHTWAVE",
+            "membership.register_key",
+            {"public_key": SigningKey.generate().public_key.hex(), "roles": ["shipper"]},
+        ),
+        chain.sign(
+            "BRIGHTWAVE",
+            "membership.register_key",
+            {"public_key": SigningKey.generate().public_key.hex(), "roles": ["bank"]},
+        ),
     )
     chain.close()
     return path / "chain.db"
@@ -61,8 +71,15 @@ TARGETS = [
 
 def flip(db: Path, table: str, column: str, where: str) -> None:
     conn = sqlite3.connect(db)
-    key_cols = {"blocks": "height", "txs": "height, idx", "state": "key", "nodes": "hash",
-                "events": "height, idx", "event_index": "name, value, height, idx", "meta": "key"}[table]
+    key_cols = {
+        "blocks": "height",
+        "txs": "height, idx",
+        "state": "key",
+        "nodes": "hash",
+        "events": "height, idx",
+        "event_index": "name, value, height, idx",
+        "meta": "key",
+    }[table]
     row = conn.execute(f"SELECT {key_cols}, {column} FROM {table} WHERE {where}").fetchone()
     assert row is not None, f"nothing to flip in {table}.{column}"
     *keys, value = row
@@ -76,8 +93,12 @@ def flip(db: Path, table: str, column: str, where: str) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize(("table", "column", "where"), TARGETS, ids=[f"{t}.{c}" for t, c, _ in TARGETS])
-def test_a_flipped_byte_is_found(chain_db: Path, tmp_path: Path, table: str, column: str, where: str) -> None:
+@pytest.mark.parametrize(
+    ("table", "column", "where"), TARGETS, ids=[f"{t}.{c}" for t, c, _ in TARGETS]
+)
+def test_a_flipped_byte_is_found(
+    chain_db: Path, tmp_path: Path, table: str, column: str, where: str
+) -> None:
     copy = tmp_path / "chain.db"
     shutil.copy(chain_db, copy)
     flip(copy, table, column, where)

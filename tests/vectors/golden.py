@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from support import STEWARDS, Chain, apply_body, seeded_key  # noqa: E402
+from support import STEWARDS, Chain, apply_body, seeded_key
 
 
 def build(path: Path) -> dict[str, object]:
@@ -27,16 +27,28 @@ def build(path: Path) -> dict[str, object]:
         [chain.sign(insurer, "membership.apply", apply_body("DELTA-MARINE", insurer, ["insurer"]))],
         [chain.sign(s, "membership.vote", {"proposal_id": 1, "vote": "yes"}) for s in STEWARDS[:4]],
         [
-            chain.sign(insurer, "membership.register_key",
-                       {"public_key": clerk.public_key.hex(), "roles": ["insurer"], "label": "clerk"}),
-            chain.sign("BRIGHTWAVE", "membership.register_key",
-                       {"public_key": "ee" * 32, "roles": ["bank"]}),  # fails: role not held
-            chain.sign("HOLLANDHOME", "membership.propose",
-                       {"kind": "set_roles", "org_id": "HOLLANDHOME", "roles": ["consignee", "shipper"]}),
+            chain.sign(
+                insurer,
+                "membership.register_key",
+                {"public_key": clerk.public_key.hex(), "roles": ["insurer"], "label": "clerk"},
+            ),
+            chain.sign(
+                "BRIGHTWAVE",
+                "membership.register_key",
+                {"public_key": "ee" * 32, "roles": ["bank"]},
+            ),  # fails: role not held
+            chain.sign(
+                "HOLLANDHOME",
+                "membership.propose",
+                {"kind": "set_roles", "org_id": "HOLLANDHOME", "roles": ["consignee", "shipper"]},
+            ),
         ],
         [
-            chain.sign(clerk, "membership.rotate_key",
-                       {"key_id": clerk.key_id, "public_key": seeded_key("clerk-2").public_key.hex()}),
+            chain.sign(
+                clerk,
+                "membership.rotate_key",
+                {"key_id": clerk.key_id, "public_key": seeded_key("clerk-2").public_key.hex()},
+            ),
             chain.sign("SHEKOU-PORT", "membership.vote", {"proposal_id": 2, "vote": "no"}),
         ],
         [chain.sign("RTM-PORT", "membership.vote", {"proposal_id": 2, "vote": "no"})],

@@ -1,4 +1,4 @@
-"""Errors as RFC 9457 problem details (``application/problem+json``) with the ledger's stable code."""
+"""Errors as RFC 9457 problem details (``application/problem+json``) with the stable code."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from portchain import __version__
 from portchain.api import errors
-from portchain.api.routes import chain, membership
+from portchain.api.routes import chain, events, membership
 from portchain.kernel.errors import PortchainError
 from portchain.node.node import Node
 
@@ -31,6 +31,7 @@ def create_app(node: Node) -> FastAPI:
     app.add_exception_handler(RequestValidationError, errors.on_validation)
     app.include_router(chain.router)
     app.include_router(membership.router)
+    app.include_router(events.router)
 
     @app.get("/healthz", tags=["node"], summary="Liveness: the block loop is running")
     def healthz() -> Response:

@@ -35,9 +35,9 @@ VERIFIED_CACHE_SIZE = 200_000
 
 
 def default_modules() -> list[ModuleSpec]:
-    from portchain.modules.membership.module import MODULE as membership
+    from portchain.modules.membership import module as membership
 
-    return [membership]
+    return [membership.MODULE]
 
 
 def default_directory() -> SignerDirectory:
@@ -103,7 +103,7 @@ class App:
         )
 
     def init_chain(self, genesis: GenesisDoc) -> bytes:
-        """Write genesis state (height 0) and return the app hash. Idempotent for the same genesis."""
+        """Write genesis state (height 0); return the app hash. Idempotent for the same genesis."""
         existing = self.storage.writer.meta("genesis")
         if existing is not None:
             if parse_genesis(existing).hash != genesis.hash:
@@ -123,9 +123,7 @@ class App:
     def _checked(self, tx_hash: bytes) -> Message | None:
         return self._verified.get(tx_hash)
 
-    def check_tx(
-        self, raw: bytes, admit: Callable[[SignedTx], None] | None = None
-    ) -> SignedTx:
+    def check_tx(self, raw: bytes, admit: Callable[[SignedTx], None] | None = None) -> SignedTx:
         """Admit ``raw`` to the mempool or raise the refusal (a :class:`PortchainError`).
 
         Safe to call from many threads at once; signature checks run in parallel.
@@ -171,7 +169,9 @@ class App:
                 self._pending_seq[stx.tx.signer] = stx.tx.seq
 
     # -- blocks ----------------------------------------------------------------
-    def finalize_block(self, block: Block, decoded: list[SignedTx | None] | None = None) -> BlockResult:
+    def finalize_block(
+        self, block: Block, decoded: list[SignedTx | None] | None = None
+    ) -> BlockResult:
         """Execute ``block``; return its results and app hash. Persists nothing."""
         executor = self._exec()
         if self._pending is not None:

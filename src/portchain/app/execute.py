@@ -90,7 +90,9 @@ class TxResult:
         )
 
     @classmethod
-    def failed(cls, tx_hash: bytes, error: PortchainError, signer: str = "", action: str = "") -> TxResult:
+    def failed(
+        cls, tx_hash: bytes, error: PortchainError, signer: str = "", action: str = ""
+    ) -> TxResult:
         return cls(tx_hash, error.code, error.codespace, error.describe(), (), signer, action)
 
 
@@ -215,14 +217,14 @@ class Executor:
             raise UnknownKeyError(
                 f"key {tx.signer} is revoked or its organisation is not active", field="tx.signer"
             )
-        if not verified and not verify(
-            signer.public_key, TX_DOMAIN, stx.sign_bytes, stx.signature
-        ):
+        if not verified and not verify(signer.public_key, TX_DOMAIN, stx.sign_bytes, stx.signature):
             raise SignatureError("does not verify against the signer's key", field="sig")
         authorize(action, signer, tx.action)
         return action, message, signer
 
-    def check_sequence(self, reader: StateReader, stx: SignedTx, expected: int | None = None) -> None:
+    def check_sequence(
+        self, reader: StateReader, stx: SignedTx, expected: int | None = None
+    ) -> None:
         want = get_sequence(reader, stx.tx.signer) if expected is None else expected
         if stx.tx.seq != want:
             word = "replayed" if stx.tx.seq < want else "skipped ahead"
@@ -295,4 +297,6 @@ class Executor:
         )
         block_events = tuple(self.end_block(state, env))
         app_hash = state.finish_block()
-        return BlockResult(block, results, block_events, app_hash, results_hash(results, block_events))
+        return BlockResult(
+            block, results, block_events, app_hash, results_hash(results, block_events)
+        )

@@ -69,7 +69,11 @@ def check_bundle(bundle: dict[str, Any], genesis: GenesisDoc) -> dict[str, Any]:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProofError(f"the bundle is malformed: {exc!r}") from None
     chain_id = genesis.chain_id
-    if bundle.get("chain_id") != chain_id or header.chain_id != chain_id or commit.chain_id != chain_id:
+    if (
+        bundle.get("chain_id") != chain_id
+        or header.chain_id != chain_id
+        or commit.chain_id != chain_id
+    ):
         raise ProofError(f"the bundle is not for chain {chain_id}")
     if not (header.height == commit.height == bundle.get("height")):
         raise ProofError("header, commit and bundle disagree on the height")

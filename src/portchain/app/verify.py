@@ -120,7 +120,9 @@ def _verify(reader: Reader, progress: Progress) -> Summary:
         if header.time_ms <= prev_time:
             raise VerifyError(h, "block time does not increase")
         if header.app_hash != root:
-            raise VerifyError(h, "header's app hash is not the replayed state of the previous block")
+            raise VerifyError(
+                h, "header's app hash is not the replayed state of the previous block"
+            )
         txs = reader.block_txs(h)
         if len(txs) != stored.num_txs or [t.index for t in txs] != list(range(len(txs))):
             raise VerifyError(h, "the block's transactions are missing or out of order")
@@ -142,9 +144,15 @@ def _verify(reader: Reader, progress: Progress) -> Summary:
         result = executor.execute_block(state, block)  # every signature verified again
         for t, r in zip(txs, result.tx_results, strict=True):
             if (t.code, t.codespace, t.log, t.signer, t.action) != (
-                r.code, r.codespace, r.log, r.signer, r.action
+                r.code,
+                r.codespace,
+                r.log,
+                r.signer,
+                r.action,
             ) or t.events != _events_json(r.events):
-                raise VerifyError(h, f"stored result of transaction {t.index} differs from the replay")
+                raise VerifyError(
+                    h, f"stored result of transaction {t.index} differs from the replay"
+                )
             count += 1
             failed += 1 if r.code else 0
         if stored.block_events != _events_json(result.events):
@@ -154,8 +162,16 @@ def _verify(reader: Reader, progress: Progress) -> Summary:
         if result.results_hash != stored.results_hash:
             raise VerifyError(h, "stored results hash differs from the replay")
         if not cometbft:
-            _check_commit(h, stored.commit, stored.hash, result.app_hash, result.results_hash,
-                          validators, total_power, genesis.chain_id)
+            _check_commit(
+                h,
+                stored.commit,
+                stored.hash,
+                result.app_hash,
+                result.results_hash,
+                validators,
+                total_power,
+                genesis.chain_id,
+            )
         _check_events(reader, h, result)
         root = result.app_hash
         backend.apply(dict(state.writes), state.take_nodes())
@@ -185,7 +201,13 @@ def _check_commit(
     except (KeyError, TypeError, ValueError) as exc:
         raise VerifyError(height, f"commit is malformed: {exc!r}") from None
     expected = (chain_id, height, block_hash, app_hash, results_hash)
-    if (commit.chain_id, commit.height, commit.block_hash, commit.app_hash, commit.results_hash) != expected:
+    if (
+        commit.chain_id,
+        commit.height,
+        commit.block_hash,
+        commit.app_hash,
+        commit.results_hash,
+    ) != expected:
         raise VerifyError(height, "commit does not sign this block and its results")
     if commit.voting_power(validators) * 3 <= total_power * 2:
         raise VerifyError(height, "commit lacks signatures of more than 2/3 of the voting power")

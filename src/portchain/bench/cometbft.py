@@ -114,8 +114,12 @@ def _submit(
                 time.sleep(max(0.0, started + n * interval - time.perf_counter()))
             chunk = txs[start : start + batch]
             body = [
-                {"jsonrpc": "2.0", "id": i, "method": "broadcast_tx_async",
-                 "params": {"tx": base64.b64encode(tx).decode()}}
+                {
+                    "jsonrpc": "2.0",
+                    "id": i,
+                    "method": "broadcast_tx_async",
+                    "params": {"tx": base64.b64encode(tx).decode()},
+                }
                 for i, tx in enumerate(chunk)
             ]
             now = time.perf_counter()
@@ -170,15 +174,24 @@ def drive(
 
 
 def measure(
-    rpc_urls: list[str], make_load: MakeLoad, *, txs: int, batch: int, pace: float,
-    paced_seconds: float, timeout: float,
+    rpc_urls: list[str],
+    make_load: MakeLoad,
+    *,
+    txs: int,
+    batch: int,
+    pace: float,
+    paced_seconds: float,
+    timeout: float,
 ) -> dict[str, Any]:
     """The latency phase at ``pace`` tx/s on the fresh network, then the throughput phase."""
     per_tick = max(1, math.ceil(pace * TICK / len(rpc_urls)))
     interval = per_tick * len(rpc_urls) / pace
     ticks = max(1, round(paced_seconds / interval))
     paced = drive(
-        rpc_urls, make_load(per_tick * ticks * len(rpc_urls)), batch=per_tick, interval=interval,
+        rpc_urls,
+        make_load(per_tick * ticks * len(rpc_urls)),
+        batch=per_tick,
+        interval=interval,
         timeout=timeout,
     )
     paced["offered_tx_per_s"] = round(per_tick * len(rpc_urls) / interval, 1)
@@ -200,10 +213,14 @@ def _portchain_loader(home: Home, signers: int, validators: int) -> tuple[MakeLo
             n = counter[0]
             counter[0] += 1
             s = n % signers
-            body = {"label": f"user{n}", "public_key": SigningKey.generate().public_key.hex(),
-                    "roles": ["shipper"]}
-            raw = sign(Tx(chain_id, keys[s].key_id, seqs[s], "membership.register_key", body),
-                       keys[s])
+            body = {
+                "label": f"user{n}",
+                "public_key": SigningKey.generate().public_key.hex(),
+                "roles": ["shipper"],
+            }
+            raw = sign(
+                Tx(chain_id, keys[s].key_id, seqs[s], "membership.register_key", body), keys[s]
+            )
             seqs[s] += 1
             sizes.append(len(raw))
             load[s % validators].append(raw)
@@ -213,24 +230,42 @@ def _portchain_loader(home: Home, signers: int, validators: int) -> tuple[MakeLo
 
 
 def run_portchain(
-    root: Path, validators: int, *, txs: int, signers: int, batch: int, pace: float,
-    paced_seconds: float, timeout: float,
+    root: Path,
+    validators: int,
+    *,
+    txs: int,
+    signers: int,
+    batch: int,
+    pace: float,
+    paced_seconds: float,
+    timeout: float,
 ) -> tuple[dict[str, Any], int]:
     """The portchain network; also returns the average transaction size, for kvstore's load."""
     cast = tuple(
         Member(f"BENCH{i:04d}", f"Bench Organisation {i}", "NL", ("shipper",), i == 0)
         for i in range(signers)
     )
-    net = PortchainNet.create(root, validators, chain_id="portchain-bench", cast=cast,
-                              consensus_params=BLOCK_LIMITS, log_level="*:error")
+    net = PortchainNet.create(
+        root,
+        validators,
+        chain_id="portchain-bench",
+        cast=cast,
+        consensus_params=BLOCK_LIMITS,
+        log_level="*:error",
+    )
     make, sizes = _portchain_loader(Home(root), signers, validators)
     try:
         net.start_all()
         for index in range(validators):
             net.localnet.wait_for_height(index, 2, timeout=60)
         result = measure(
-            [node.rpc_url for node in net.localnet.nodes], make, txs=txs, batch=batch, pace=pace,
-            paced_seconds=paced_seconds, timeout=timeout,
+            [node.rpc_url for node in net.localnet.nodes],
+            make,
+            txs=txs,
+            batch=batch,
+            pace=pace,
+            paced_seconds=paced_seconds,
+            timeout=timeout,
         )
         result["blocks"] = net.localnet.status(0).height
     finally:
@@ -239,15 +274,27 @@ def run_portchain(
 
 
 def run_kvstore(
-    root: Path, validators: int, *, txs: int, tx_bytes: int, batch: int, pace: float,
-    paced_seconds: float, timeout: float,
+    root: Path,
+    validators: int,
+    *,
+    txs: int,
+    tx_bytes: int,
+    batch: int,
+    pace: float,
+    paced_seconds: float,
+    timeout: float,
 ) -> dict[str, Any]:
     """The same layout and load with CometBFT's built-in kvstore as every node's app."""
     from portchain.engines.cometbft._toml_edit import set_values
     from portchain.engines.cometbft.localnet import LocalNet
 
-    net = LocalNet.create(root, validators, chain_id="kvstore-bench",
-                          consensus_params=BLOCK_LIMITS, log_level="*:error")
+    net = LocalNet.create(
+        root,
+        validators,
+        chain_id="kvstore-bench",
+        consensus_params=BLOCK_LIMITS,
+        log_level="*:error",
+    )
     for index in range(validators):
         config = net.node_home(index) / "config" / "config.toml"
         settings = {**LAN_CONFIG, ("", "proxy_app"): "kvstore"}
@@ -274,8 +321,13 @@ def run_kvstore(
         for index in range(validators):
             net.wait_for_height(index, 2, timeout=60)
         result = measure(
-            [node.rpc_url for node in net.nodes], make, txs=txs, batch=batch, pace=pace,
-            paced_seconds=paced_seconds, timeout=timeout,
+            [node.rpc_url for node in net.nodes],
+            make,
+            txs=txs,
+            batch=batch,
+            pace=pace,
+            paced_seconds=paced_seconds,
+            timeout=timeout,
         )
         result["blocks"] = net.status(0).height
     finally:
@@ -303,22 +355,40 @@ def run_bench(
     with tempfile.TemporaryDirectory(prefix="portchain-bench-cometbft-") as tmp:
         say(f"portchain on {validators} CometBFT validators...")
         portchain, tx_bytes = run_portchain(
-            Path(tmp) / "portchain", validators, txs=txs, signers=signers, batch=batch,
-            pace=pace, paced_seconds=paced_seconds, timeout=timeout,
+            Path(tmp) / "portchain",
+            validators,
+            txs=txs,
+            signers=signers,
+            batch=batch,
+            pace=pace,
+            paced_seconds=paced_seconds,
+            timeout=timeout,
         )
         say(f"kvstore on {validators} CometBFT validators...")
         kvstore = run_kvstore(
-            Path(tmp) / "kvstore", validators, txs=txs, tx_bytes=tx_bytes, batch=batch, pace=pace,
-            paced_seconds=paced_seconds, timeout=timeout,
+            Path(tmp) / "kvstore",
+            validators,
+            txs=txs,
+            tx_bytes=tx_bytes,
+            batch=batch,
+            pace=pace,
+            paced_seconds=paced_seconds,
+            timeout=timeout,
         )
     rate = portchain["throughput"]["committed_tx_per_s"]
     base = kvstore["throughput"]["committed_tx_per_s"]
     return {
         "benchmark": "cometbft",
         "machine": machine(),
-        "params": {"validators": validators, "txs": txs, "signers": signers, "batch": batch,
-                   "tx_bytes": tx_bytes, "pace_tx_per_s": pace,
-                   "paced_seconds": paced_seconds},
+        "params": {
+            "validators": validators,
+            "txs": txs,
+            "signers": signers,
+            "batch": batch,
+            "tx_bytes": tx_bytes,
+            "pace_tx_per_s": pace,
+            "paced_seconds": paced_seconds,
+        },
         "portchain": portchain,
         "kvstore": kvstore,
         "portchain_over_kvstore": round(rate / base, 3) if base else None,

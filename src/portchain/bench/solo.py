@@ -85,7 +85,10 @@ def state_root_rate(keys: int, batches: int = 50, batch_size: int = 2000) -> flo
     gc.freeze()  # as the node does after each block
     rng = random.Random(7)
     work = [
-        [(sha(b"k%d" % rng.randrange(keys * 2)), sha(b"w%d-%d" % (b, i))) for i in range(batch_size)]
+        [
+            (sha(b"k%d" % rng.randrange(keys * 2)), sha(b"w%d-%d" % (b, i)))
+            for i in range(batch_size)
+        ]
         for b in range(batches)
     ]
     start = time.perf_counter()
@@ -112,7 +115,9 @@ def _prepare(home: Home, txs: int, signers: int) -> tuple[Node, list[list[bytes]
         s = n % signers
         new_key = SigningKey.generate().public_key.hex()
         body = {"label": f"user{n}", "public_key": new_key, "roles": ["shipper"]}
-        tx = Tx(genesis.chain_id, keys[s].key_id, len(per_signer[s]), "membership.register_key", body)
+        tx = Tx(
+            genesis.chain_id, keys[s].key_id, len(per_signer[s]), "membership.register_key", body
+        )
         per_signer[s].append(sign(tx, keys[s]))
     node = Node(home, SoloConfig(block_interval=0.2, max_block_txs=2000, mempool_size=20_000))
     return node, per_signer
@@ -126,7 +131,9 @@ def run_bench(
     with tempfile.TemporaryDirectory(prefix="portchain-bench-") as tmp:
         node, queues = _prepare(Home(Path(tmp)), txs + PACED_TXS, signers)
         per_signer = [q[:per] for q in queues]
-        paced = [q[i] for i in range(per, max(len(q) for q in queues)) for q in queues if i < len(q)]
+        paced = [
+            q[i] for i in range(per, max(len(q) for q in queues)) for q in queues if i < len(q)
+        ]
         submitted: dict[bytes, float] = {}
         committed: dict[bytes, float] = {}
         failures = 0
@@ -199,7 +206,10 @@ def run_bench(
         "benchmark": "solo",
         "machine": machine(),
         "params": {
-            "txs": txs, "signers": signers, "clients": clients, "batch": batch,
+            "txs": txs,
+            "signers": signers,
+            "clients": clients,
+            "batch": batch,
             "state_keys": state_keys,
         },
         "committed": saturated,

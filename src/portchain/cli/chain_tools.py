@@ -11,7 +11,11 @@ import typer
 from portchain.cli.output import emit, emit_line, progress
 from portchain.node.home import Home, HomeError
 
-keys_app = typer.Typer(help="Create and list the signing keys kept in a home.", no_args_is_help=True, rich_markup_mode=None)
+keys_app = typer.Typer(
+    help="Create and list the signing keys kept in a home.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 HomeOpt = Annotated[Path, typer.Option("--home", help="The node's home directory.")]
 
 
@@ -72,7 +76,13 @@ def prove(
         typer.echo(text, nl=False)
     else:
         out.write_text(text)
-        emit({"written": str(out), "height": bundle["height"], "present": bundle["value"] is not None})
+        emit(
+            {
+                "written": str(out),
+                "height": bundle["height"],
+                "present": bundle["value"] is not None,
+            }
+        )
 
 
 def check_proof(
@@ -104,8 +114,13 @@ def keys_new(
     except HomeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    emit({"name": f"{org}/{user or 'admin'}", "key_id": key.key_id,
-          "public_key": key.key.public_key.hex()})
+    emit(
+        {
+            "name": f"{org}/{user or 'admin'}",
+            "key_id": key.key_id,
+            "public_key": key.key.public_key.hex(),
+        }
+    )
 
 
 @keys_app.command("list")

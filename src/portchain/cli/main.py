@@ -108,7 +108,14 @@ def up(
     target.api_file.write_text(json.dumps({"url": url}) + "\n")
     log = logging.getLogger("portchain.node")
     log.info("node up: chain %s at height %s, API %s", node.chain_id, node.status()["height"], url)
-    config = uvicorn.Config(create_app(node), host=host, port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(
+        create_app(node),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )
     server = uvicorn.Server(config)
     signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
     try:

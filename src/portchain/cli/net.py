@@ -51,8 +51,17 @@ app = typer.Typer(
 NET_DIR = "net"
 STATE_FILE = "portchain-net.json"
 VALIDATOR_POWER = 10
-OPERATORS = ("SHEKOU-PORT", "RTM-PORT", "MERIDIAN", "CN-CUSTOMS", "SZTRADEBANK", "NL-CUSTOMS",
-             "HOLLANDBANK", "RTM-DELTA", "SHEKOU-CT")
+OPERATORS = (
+    "SHEKOU-PORT",
+    "RTM-PORT",
+    "MERIDIAN",
+    "CN-CUSTOMS",
+    "SZTRADEBANK",
+    "NL-CUSTOMS",
+    "HOLLANDBANK",
+    "RTM-DELTA",
+    "SHEKOU-CT",
+)
 """Demo organisations that run validators, in node order: the stewards first, then a bank."""
 
 LAN_CONFIG: dict[tuple[str, str], str | int | bool] = {
@@ -127,8 +136,9 @@ class PortchainNet:
         if not target.is_empty():
             raise ValueError(f"{home} is not empty; choose a new directory")
         time_ms = time.time_ns() // 1_000_000
-        solo = create_network(target, chain_id=chain_id, cast=tuple(cast or DEMO_CAST),
-                              genesis_time_ms=time_ms)
+        solo = create_network(
+            target, chain_id=chain_id, cast=tuple(cast or DEMO_CAST), genesis_time_ms=time_ms
+        )
         (target.keys_dir / "validator.json").unlink()  # a CometBFT network has no solo validator
         total = validators + full_nodes
         localnet = LocalNet.create(
@@ -225,8 +235,9 @@ class PortchainNet:
         """Start node ``index`` (its app, then CometBFT) and wait until its API answers."""
         if self.localnet.is_running(index):
             self.localnet.stop_node(index)
-        self.localnet.start_node(index, self.app_command(index), app_env=dict(env or {}),
-                                 timeout=timeout)
+        self.localnet.start_node(
+            index, self.app_command(index), app_env=dict(env or {}), timeout=timeout
+        )
         self.wait_for_api(index, timeout=timeout)
 
     def start_all(self, *, env: Mapping[str, str] | None = None) -> None:

@@ -64,7 +64,7 @@ def emit_line(data: Any) -> None:
 
 @contextmanager
 def progress(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A ``(done, total)`` callback drawing a progress bar on a terminal, doing nothing elsewhere."""
+    """A ``(done, total)`` callback: a progress bar on a terminal, nothing elsewhere."""
     if not sys.stderr.isatty():
         yield lambda done, total: None
         return

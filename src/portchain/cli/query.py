@@ -16,8 +16,11 @@ from portchain.modules.membership import queries
 from portchain.node.home import Home
 from portchain.storage.sqlite import Reader, _connect
 
-app = typer.Typer(help="Read state, transactions and membership from a home's database.",
-                  no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help="Read state, transactions and membership from a home's database.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 HomeOpt = Annotated[Path, typer.Option("--home", help="The node's home directory.")]
 
@@ -66,7 +69,9 @@ def status(home: HomeOpt) -> None:
 
 
 @app.command()
-def tx(home: HomeOpt, tx_hash: Annotated[str, typer.Argument(help="Transaction id (hex).")]) -> None:
+def tx(
+    home: HomeOpt, tx_hash: Annotated[str, typer.Argument(help="Transaction id (hex).")]
+) -> None:
     """What became of a transaction."""
     from portchain.node.node import tx_status
 

@@ -62,7 +62,9 @@ def _event_attr(outcome: dict[str, Any], event_type: str, name: str) -> Any:
     raise StepFailed(f"find {event_type}", outcome)
 
 
-def run_scenario(home: Home, gateway: Gateway, report: Callable[[str, dict[str, Any]], None]) -> Run:
+def run_scenario(
+    home: Home, gateway: Gateway, report: Callable[[str, dict[str, Any]], None]
+) -> Run:
     run = Run(home, gateway, report)
     governance(run)
     return run
@@ -99,7 +101,11 @@ def governance(run: Run) -> None:
         f"{insurer} registers an underwriter key",
         admin.key,
         "membership.register_key",
-        {"public_key": underwriter.key.public_key.hex(), "roles": ["insurer"], "label": "underwriter"},
+        {
+            "public_key": underwriter.key.public_key.hex(),
+            "roles": ["insurer"],
+            "label": "underwriter",
+        },
     )
     rotated = SigningKey.generate()
     run.act(
@@ -118,4 +124,3 @@ def governance(run: Run) -> None:
             "membership.register_key",
             {"public_key": staff.key.public_key.hex(), "roles": [role], "label": name},
         )
-

@@ -27,7 +27,7 @@ from portchain.kernel.errors import PortchainError, SignatureError, rebuild
 from portchain.kernel.tx import SignedTx, decode_tx
 
 Verdict = tuple[str, Any]
-"""("verified", SignedTx), ("unverified", SignedTx) or ("refused", (codespace, code, message, field))."""
+"""("verified" | "unverified", SignedTx) or ("refused", (codespace, code, message, field))."""
 
 _state: dict[str, Any] = {}
 
@@ -64,7 +64,9 @@ def _check(raws: list[bytes]) -> list[Verdict]:
         if verify(public_key, TX_DOMAIN, stx.sign_bytes, stx.signature):
             out.append(("verified", stx))
         else:
-            out.append(_refusal(SignatureError("does not verify against the signer's key", field="sig")))
+            out.append(
+                _refusal(SignatureError("does not verify against the signer's key", field="sig"))
+            )
     return out
 
 

@@ -154,7 +154,7 @@ class Commit:
         )
 
     def voting_power(self, validators: dict[str, tuple[bytes, int]]) -> int:
-        """Power of the distinct validators (key id -> (public key, power)) whose signature verifies."""
+        """Power of the distinct validators (key id -> (key, power)) whose signature verifies."""
         message = self.sign_bytes()
         seen: set[str] = set()
         power = 0
@@ -191,7 +191,6 @@ class Commit:
             app_hash=bytes.fromhex(data["app_hash"]),
             results_hash=bytes.fromhex(data["results_hash"]),
             signatures=tuple(
-                Signature(s["validator"], bytes.fromhex(s["signature"]))
-                for s in data["signatures"]
+                Signature(s["validator"], bytes.fromhex(s["signature"])) for s in data["signatures"]
             ),
         )

@@ -56,7 +56,9 @@ def _check_str(value: str, path: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise DecodeError("strings must be valid Unicode (no lone surrogates)", field=path) from None
+        raise DecodeError(
+            "strings must be valid Unicode (no lone surrogates)", field=path
+        ) from None
 
 
 def _normalise(value: Any, path: str, depth: int) -> Any:
@@ -114,10 +116,7 @@ def _plain(value: Any, depth: int = 0) -> bool:
                 return False
         return True
     if kind is list or kind is tuple:
-        for item in value:
-            if type(item) is not str and not _plain(item, depth + 1):
-                return False
-        return True
+        return all(type(item) is str or _plain(item, depth + 1) for item in value)
     return False
 
 

@@ -104,7 +104,7 @@ def registered_errors() -> list[ErrorInfo]:
 
 
 def rebuild(codespace: str, code: int, message: str, field: str | None) -> PortchainError:
-    """The error ``(codespace, code)`` with ``message``: how a refusal crosses a process boundary."""
+    """The error ``(codespace, code)`` with ``message``: a refusal crossing processes."""
     cls = _CLASSES.get((codespace, code))
     if cls is None:
         error = PortchainError(message, field=field)

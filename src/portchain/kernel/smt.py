@@ -302,7 +302,9 @@ class MerkleTree:
         if type(node) is Leaf:
             merged = [e for e in batch[lo:hi] if e[2] is not None]
             if not any(e[1] == node.key_hash for e in batch[lo:hi]):
-                merged.append((int.from_bytes(node.key_hash, "big"), node.key_hash, node.value_hash))
+                merged.append(
+                    (int.from_bytes(node.key_hash, "big"), node.key_hash, node.value_hash)
+                )
                 merged.sort()
             elif hi - lo == 1 and batch[lo][2] == node.value_hash:
                 return node  # rewriting the same value changes nothing

@@ -167,4 +167,3 @@ class State:
 def _check_key(key: str) -> None:
     if not key or len(key) > MAX_KEY_BYTES or not key.isascii() or not key.isprintable():
         raise ValueError(f"state key {key!r} must be 1-{MAX_KEY_BYTES} printable ASCII characters")
-

@@ -58,7 +58,11 @@ class RemoteGateway:
             return self.client.submit(raw, wait=wait)
         except NodeError as exc:
             problem = exc.problem
-            error = {k: problem[k] for k in ("codespace", "code", "error", "message", "field") if k in problem}
+            error = {
+                k: problem[k]
+                for k in ("codespace", "code", "error", "message", "field")
+                if k in problem
+            }
             return {"status": "refused", "error": error or {"message": str(exc)}}
 
 

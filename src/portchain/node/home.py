@@ -67,7 +67,9 @@ class Home:
 
     def genesis(self) -> GenesisDoc:
         if not self.genesis_path.exists():
-            raise HomeError(f"{self.path} has no genesis.json; run portchain init --home {self.path}")
+            raise HomeError(
+                f"{self.path} has no genesis.json; run portchain init --home {self.path}"
+            )
         return load_genesis(self.genesis_path)
 
     def write_genesis(self, genesis: GenesisDoc) -> None:

@@ -25,6 +25,7 @@ from portchain.engines.solo import SoloConfig, SoloEngine
 from portchain.kernel import codec
 from portchain.kernel.env import format_time_ms
 from portchain.kernel.errors import PortchainError
+from portchain.node.events import EventBus
 from portchain.node.home import Home
 from portchain.storage.sqlite import Storage, StoredTx
 
@@ -38,7 +39,9 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.height = Gauge("portchain_height", "Last committed block height", registry=r)
-        self.mempool = Gauge("portchain_mempool_size", "Transactions waiting for a block", registry=r)
+        self.mempool = Gauge(
+            "portchain_mempool_size", "Transactions waiting for a block", registry=r
+        )
         self.committed = Counter(
             "portchain_txs_committed", "Transactions committed successfully", registry=r
         )
@@ -46,20 +49,28 @@ class Metrics:
             "portchain_txs_failed", "Transactions included in a block but failed", registry=r
         )
         self.refused = Counter(
-            "portchain_txs_refused", "Submissions refused before the mempool", ["codespace", "error"],
+            "portchain_txs_refused",
+            "Submissions refused before the mempool",
+            ["codespace", "error"],
             registry=r,
         )
         self.block_seconds = Histogram(
-            "portchain_block_seconds", "Time to execute and commit a block", buckets=LATENCY_BUCKETS,
+            "portchain_block_seconds",
+            "Time to execute and commit a block",
+            buckets=LATENCY_BUCKETS,
             registry=r,
         )
         self.block_txs = Histogram(
-            "portchain_block_txs", "Transactions per block",
-            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000), registry=r,
+            "portchain_block_txs",
+            "Transactions per block",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
+            registry=r,
         )
         self.commit_latency = Histogram(
-            "portchain_commit_latency_seconds", "From submission to commit, per transaction",
-            buckets=LATENCY_BUCKETS, registry=r,
+            "portchain_commit_latency_seconds",
+            "From submission to commit, per transaction",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
 
 
@@ -112,6 +123,7 @@ class Node:
         self._waiters: dict[bytes, _Waiter] = {}
         self._lock = threading.Lock()
         self.engine.on_commit(self._on_commit)
+        self.events = EventBus(self.storage, self.engine, self.metrics.registry)
         self.metrics.height.set(self.storage.writer.height())
         self.started_at = time.time()
 
@@ -125,6 +137,7 @@ class Node:
         self.engine.start()
 
     def stop(self) -> None:
+        self.events.close()  # open streams end with bus_closed rather than hang
         close = getattr(self.engine, "close", None)
         if close is not None:
             close()
@@ -187,7 +200,9 @@ class Node:
         return self.tx_status(tx_hash)
 
     def tx_status(self, tx_hash: bytes) -> dict[str, Any]:
-        return tx_status(self.storage.reader().tx(tx_hash), self.engine.is_pending(tx_hash), tx_hash)
+        return tx_status(
+            self.storage.reader().tx(tx_hash), self.engine.is_pending(tx_hash), tx_hash
+        )
 
     def _on_commit(self, result: BlockResult) -> None:
         now = time.perf_counter()

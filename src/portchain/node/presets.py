@@ -78,7 +78,9 @@ def create_network(
     genesis = GenesisDoc(
         chain_id=chain_id,
         genesis_time_ms=time.time_ns() // 1_000_000 if genesis_time_ms is None else genesis_time_ms,
-        validators=[Validator(name=validator_name, public_key=validator.public_key.hex(), power=10)],
+        validators=[
+            Validator(name=validator_name, public_key=validator.public_key.hex(), power=10)
+        ],
         app_state={"membership": {"organisations": organisations}},
     )
     home.write_genesis(genesis)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Generator
 from types import TracebackType
 from typing import Any
 
@@ -9,20 +11,32 @@ import httpx
 
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
+from portchain.sdk._sse import (
+    END_OF_BLOCK,
+    RESUMABLE,
+    Filter,
+    Follower,
+    LedgerEvent,
+    filter_params,
+)
+from portchain.sdk.errors import NodeError, StreamError
+
+__all__ = ["Client", "NodeError"]
 
 
-class NodeError(Exception):
-    """The node refused a request; ``problem`` holds its problem+json answer."""
-
-    def __init__(self, status: int, problem: dict[str, Any]) -> None:
-        self.status = status
-        self.problem = problem
-        super().__init__(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+def problem_of(response: httpx.Response) -> NodeError:
+    """The node's problem+json answer as an exception (the body must have been read)."""
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {"detail": response.text}
+    return NodeError(response.status_code, problem)
 
 
 class Client:
     def __init__(self, base_url: str, timeout: float = 60.0) -> None:
         self._http = httpx.Client(base_url=base_url, timeout=timeout)
+        self._timeout = timeout
 
     def __enter__(self) -> Client:
         return self
@@ -40,11 +54,7 @@ class Client:
 
     def _json(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:
-            try:
-                problem = response.json()
-            except ValueError:
-                problem = {"detail": response.text}
-            raise NodeError(response.status_code, problem)
+            raise problem_of(response)
         return response.json()
 
     def status(self) -> dict[str, Any]:
@@ -54,7 +64,9 @@ class Client:
         return str(self.status()["chain_id"])
 
     def next_sequence(self, key_id: str) -> int:
-        return int(self._json(self._http.get(f"/api/v1/accounts/{key_id}/sequence"))["next_sequence"])
+        return int(
+            self._json(self._http.get(f"/api/v1/accounts/{key_id}/sequence"))["next_sequence"]
+        )
 
     def submit(self, raw: bytes, wait: bool = True, timeout: float = 30.0) -> dict[str, Any]:
         response = self._http.post(
@@ -68,7 +80,7 @@ class Client:
     def send(
         self, key: SigningKey, action: str, body: dict[str, Any], wait: bool = True
     ) -> dict[str, Any]:
-        """Sign ``action`` with ``key`` at its next sequence number, submit it, wait for the outcome."""
+        """Sign ``action`` with ``key`` at its next sequence, submit it, wait for the outcome."""
         tx = Tx(self.chain_id(), key.key_id, self.next_sequence(key.key_id), action, body)
         return self.submit(sign(tx, key), wait=wait)
 
@@ -78,3 +90,59 @@ class Client:
     def state(self, key: str, prove: bool = False) -> dict[str, Any]:
         response = self._http.get(f"/api/v1/state/{key}", params={"prove": str(prove).lower()})
         return self._json(response)  # type: ignore[no-any-return]
+
+    def events(
+        self,
+        after: tuple[int, int] | None = None,
+        *,
+        module: Filter = None,
+        type: Filter = None,
+        object: Filter = None,
+        party: Filter = None,
+        heartbeat: float = 15.0,
+        max_retries: int = 5,
+    ) -> Generator[LedgerEvent, None, None]:
+        """Committed events after ``after`` (None: from now on), in order, each exactly once.
+
+        Filters (each a value or a list) are those of ``GET /api/v1/events/stream``:
+        ``module``, ``type``, ``object`` (``name:value``), ``party``. The iterator never
+        ends by itself: break out of it (or close it) to stop. A dropped connection or
+        a ``slow_consumer`` end is resumed from the last event received; after
+        ``max_retries`` reconnections in a row without an event it raises
+        :class:`StreamError`. A refused query raises :class:`NodeError`.
+        """
+        if after is None:
+            after = (int(self.status()["height"]), END_OF_BLOCK)
+        follower = Follower(after, filter_params(module, type, object, party), heartbeat)
+        timeout = httpx.Timeout(self._timeout, read=heartbeat * 2 + 5)
+        reason, detail = "disconnected", ""
+        while True:
+            try:
+                with self._http.stream(
+                    "GET",
+                    "/api/v1/events/stream",
+                    params=follower.params(),
+                    headers={"accept": "text/event-stream"},
+                    timeout=timeout,
+                ) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        error = problem_of(response)
+                        if response.status_code < 500:
+                            raise error
+                        reason, detail = "unavailable", str(error)
+                    else:
+                        for text in response.iter_text():
+                            yield from follower.feed_text(text)
+                            if follower.ended is not None:
+                                break
+            except httpx.TransportError as exc:
+                reason, detail = "disconnected", str(exc)
+            if follower.ended is not None:
+                reason, detail = follower.ended.reason, follower.ended.detail
+                if reason not in RESUMABLE:
+                    raise StreamError(reason, detail, follower.cursor)
+            follower.failures += 1
+            if follower.failures > max_retries:
+                raise StreamError(reason, detail, follower.cursor)
+            time.sleep(follower.backoff())

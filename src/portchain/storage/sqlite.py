@@ -190,7 +190,8 @@ class Reader:
 
     def block(self, height: int) -> StoredBlock | None:
         row = self._conn.execute(
-            "SELECT height, hash, header, num_txs, app_hash, results_hash, block_events, commit_cert"
+            "SELECT height, hash, header, num_txs, app_hash, results_hash, block_events,"
+            " commit_cert"
             " FROM blocks WHERE height = ?",
             (height,),
         ).fetchone()
@@ -198,7 +199,8 @@ class Reader:
 
     def blocks(self, start: int, end: int) -> list[StoredBlock]:
         rows = self._conn.execute(
-            "SELECT height, hash, header, num_txs, app_hash, results_hash, block_events, commit_cert"
+            "SELECT height, hash, header, num_txs, app_hash, results_hash, block_events,"
+            " commit_cert"
             " FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height",
             (start, end),
         ).fetchall()
@@ -221,7 +223,10 @@ class Reader:
         return None if row is None else _stored_tx(row)
 
     def has_tx(self, tx_hash: bytes) -> bool:
-        return self._conn.execute("SELECT 1 FROM txs WHERE hash = ?", (tx_hash,)).fetchone() is not None
+        return (
+            self._conn.execute("SELECT 1 FROM txs WHERE hash = ?", (tx_hash,)).fetchone()
+            is not None
+        )
 
     def events_after(self, height: int, idx: int, limit: int = 1000) -> list[dict[str, Any]]:
         """Events strictly after the cursor ``(height, idx)``, in commit order."""
@@ -244,9 +249,7 @@ class Reader:
 
     def count_txs(self) -> tuple[int, int]:
         """(committed, failed) transactions."""
-        row = self._conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(code != 0), 0) FROM txs"
-        ).fetchone()
+        row = self._conn.execute("SELECT COUNT(*), COALESCE(SUM(code != 0), 0) FROM txs").fetchone()
         return int(row[0]), int(row[1])
 
 
@@ -433,7 +436,13 @@ class Storage:
             nonlocal position
             for event in evs:
                 event_rows.append(
-                    (height, position, tx_hash, event.type, json.dumps(dict(event.attributes)).encode())
+                    (
+                        height,
+                        position,
+                        tx_hash,
+                        event.type,
+                        json.dumps(dict(event.attributes)).encode(),
+                    )
                 )
                 for name, value in event.attributes:
                     if (
@@ -477,7 +486,8 @@ class Storage:
                 txs,
             )
             conn.executemany(
-                "INSERT INTO events (height, idx, tx_hash, type, attributes) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO events (height, idx, tx_hash, type, attributes)"
+                " VALUES (?, ?, ?, ?, ?)",
                 event_rows,
             )
             conn.executemany(

@@ -80,8 +80,12 @@ class Submitter:
         self.roles = list(record["roles"])[:1]
         self.hashes: list[str] = []
 
-    def send(self, wait: bool = False, action: str = "membership.register_key",
-             body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def send(
+        self,
+        wait: bool = False,
+        action: str = "membership.register_key",
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         if body is None:
             body = {"public_key": SigningKey.generate().public_key.hex(), "roles": self.roles}
         raw = sign(Tx(self.chain_id, self.key.key_id, self.seq, action, body), self.key)

@@ -118,18 +118,28 @@ def test_check_tx_admits_refuses_with_portchain_codes_and_rechecks(
     adapter: PortchainApplication, signer: Chain
 ) -> None:
     chain = signer
-    good = chain.sign("BRIGHTWAVE", "membership.register_key",
-                      {"public_key": seeded_key("clerk").public_key.hex(), "roles": ["shipper"]})
+    good = chain.sign(
+        "BRIGHTWAVE",
+        "membership.register_key",
+        {"public_key": seeded_key("clerk").public_key.hex(), "roles": ["shipper"]},
+    )
     assert adapter.check_tx(abci.RequestCheckTx(tx=good)).code == 0
-    stranger = chain.sign(seeded_key("nobody"), "membership.register_key",
-                          {"public_key": "ab" * 32, "roles": ["shipper"]})
+    stranger = chain.sign(
+        seeded_key("nobody"),
+        "membership.register_key",
+        {"public_key": "ab" * 32, "roles": ["shipper"]},
+    )
     refused = adapter.check_tx(abci.RequestCheckTx(tx=stranger))
     assert (refused.codespace, refused.code) == ("tx", UnknownKeyError.code)
     assert json.loads(refused.info)["field"] == "tx.signer"
     garbage = adapter.check_tx(abci.RequestCheckTx(tx=b"not a transaction"))
     assert (garbage.codespace, garbage.code) == ("tx", 1)
-    replay = chain.sign("BRIGHTWAVE", "membership.register_key",
-                        {"public_key": "cd" * 32, "roles": ["shipper"]}, seq=0)
+    replay = chain.sign(
+        "BRIGHTWAVE",
+        "membership.register_key",
+        {"public_key": "cd" * 32, "roles": ["shipper"]},
+        seq=0,
+    )
     adapter.finalize_block(block_request(1, make_genesis().genesis_time_ms + 1000, [good]))
     adapter.commit(abci.RequestCommit())
     recheck = adapter.check_tx(abci.RequestCheckTx(tx=replay, type=abci.RECHECK))
@@ -142,12 +152,18 @@ def test_proposals_drop_and_refuse_bytes_that_are_not_transactions(
     adapter: PortchainApplication, signer: Chain
 ) -> None:
     chain = signer
-    txs = [chain.sign("BRIGHTWAVE", "membership.register_key",
-                      {"public_key": seeded_key(f"k{i}").public_key.hex(), "roles": ["shipper"]})
-           for i in range(3)]
+    txs = [
+        chain.sign(
+            "BRIGHTWAVE",
+            "membership.register_key",
+            {"public_key": seeded_key(f"k{i}").public_key.hex(), "roles": ["shipper"]},
+        )
+        for i in range(3)
+    ]
     prepared = adapter.prepare_proposal(
-        abci.RequestPrepareProposal(txs=[txs[0], b"junk", txs[1], txs[2]],
-                                    max_tx_bytes=len(txs[0]) + len(txs[1]))
+        abci.RequestPrepareProposal(
+            txs=[txs[0], b"junk", txs[1], txs[2]], max_tx_bytes=len(txs[0]) + len(txs[1])
+        )
     )
     assert list(prepared.txs) == txs[:2]
     verdict = abci.ResponseProcessProposal
@@ -163,10 +179,16 @@ def test_finalize_block_matches_the_solo_chain_and_commit_makes_it_durable(
 ) -> None:
     with solo_chain(tmp_path / "solo") as solo:
         txs = [
-            solo.sign("BRIGHTWAVE", "membership.register_key",
-                      {"public_key": seeded_key("clerk").public_key.hex(), "roles": ["shipper"]}),
-            solo.sign("BRIGHTWAVE", "membership.register_key",
-                      {"public_key": "ee" * 32, "roles": ["bank"]}),  # fails: role not held
+            solo.sign(
+                "BRIGHTWAVE",
+                "membership.register_key",
+                {"public_key": seeded_key("clerk").public_key.hex(), "roles": ["shipper"]},
+            ),
+            solo.sign(
+                "BRIGHTWAVE",
+                "membership.register_key",
+                {"public_key": "ee" * 32, "roles": ["bank"]},
+            ),  # fails: role not held
         ]
         expected = solo.block(*txs)
     request = block_request(1, solo.time_ms, txs)
@@ -193,8 +215,9 @@ def test_query_returns_the_value_and_a_proof_against_the_app_hash(
     assert answer.code == 0 and json.loads(answer.value)["id"] == "MERIDIAN"
     op = answer.proof_ops.ops[0]
     carried = json.loads(op.data)
-    assert verify_proof(bytes.fromhex(carried["app_hash"]), op.key, answer.value,
-                        Proof.from_dict(carried["proof"]))
+    assert verify_proof(
+        bytes.fromhex(carried["app_hash"]), op.key, answer.value, Proof.from_dict(carried["proof"])
+    )
     absent = adapter.query(abci.RequestQuery(path="/state", data=b"membership/org/NOBODY"))
     assert absent.code == 0 and absent.value == b"" and absent.log == "absent"
     assert adapter.query(abci.RequestQuery(path="/nothing")).code != 0
@@ -203,22 +226,36 @@ def test_query_returns_the_value_and_a_proof_against_the_app_hash(
 def test_a_passed_validator_proposal_becomes_a_cometbft_validator_update(tmp_path: Path) -> None:
     validator = seeded_key("new validator")
     with solo_chain(tmp_path / "chain") as chain:
-        proposal = chain.run("SHEKOU-PORT", "membership.propose", {
-            "kind": "set_validator", "org_id": "MERIDIAN", "power": 7,
-            "validator_key": base64.b64encode(validator.public_key).decode(),  # CometBFT's form
-        })
+        proposal = chain.run(
+            "SHEKOU-PORT",
+            "membership.propose",
+            {
+                "kind": "set_validator",
+                "org_id": "MERIDIAN",
+                "power": 7,
+                "validator_key": base64.b64encode(validator.public_key).decode(),  # CometBFT's form
+            },
+        )
         assert proposal.ok, proposal.log
         proposal_id = dict(proposal.events[0].attributes)["proposal"]
-        votes = [chain.sign(s, "membership.vote", {"proposal_id": proposal_id, "vote": "yes"})
-                 for s in STEWARDS[:4]]
+        votes = [
+            chain.sign(s, "membership.vote", {"proposal_id": proposal_id, "vote": "yes"})
+            for s in STEWARDS[:4]
+        ]
         result = chain.block(*votes)
         assert chain.state("membership/validators") == {
             validator.public_key.hex(): {"org": "MERIDIAN", "power": 7}
         }
-        removal = chain.run("SHEKOU-PORT", "membership.propose", {
-            "kind": "set_validator", "org_id": "MERIDIAN", "power": 0,
-            "validator_key": seeded_key("not a validator").public_key.hex(),
-        })
+        removal = chain.run(
+            "SHEKOU-PORT",
+            "membership.propose",
+            {
+                "kind": "set_validator",
+                "org_id": "MERIDIAN",
+                "power": 0,
+                "validator_key": seeded_key("not a validator").public_key.hex(),
+            },
+        )
         assert (removal.codespace, removal.code) == ("membership", 16)
     from portchain.engines.cometbft.adapter import validator_updates
 

@@ -79,8 +79,9 @@ def test_four_validators_commit_and_a_transaction_sent_to_node_1_is_read_at_node
             submitter.send()
     for submitter in (first, fourth):
         last = submitter.hashes[-1]
-        wait_until("the last submission",
-                   lambda h=last: committed_at(net, 1, h)["status"] == "committed")
+        wait_until(
+            "the last submission", lambda h=last: committed_at(net, 1, h)["status"] == "committed"
+        )
         submitter.close()
     assert assert_agree(net, [0, 1, 2, 3]) >= outcome["height"]
 
@@ -88,8 +89,16 @@ def test_four_validators_commit_and_a_transaction_sent_to_node_1_is_read_at_node
 def test_a_refusal_at_check_tx_comes_back_with_portchain_code(net: PortchainNet) -> None:
     stranger = SigningKey.generate()
     with Client(net.nodes[2].api_url) as client:
-        raw = sign(Tx(client.chain_id(), stranger.key_id, 0, "membership.register_key",
-                      {"public_key": "ab" * 32, "roles": ["shipper"]}), stranger)
+        raw = sign(
+            Tx(
+                client.chain_id(),
+                stranger.key_id,
+                0,
+                "membership.register_key",
+                {"public_key": "ab" * 32, "roles": ["shipper"]},
+            ),
+            stranger,
+        )
         with pytest.raises(NodeError) as refused:
             client.submit(raw, wait=False)
     assert (refused.value.problem["codespace"], refused.value.problem["code"]) == ("tx", 5)
@@ -101,8 +110,18 @@ def test_a_proof_from_a_node_checks_offline_and_fails_when_altered(
 ) -> None:
     bundle_path = tmp_path / "proof.json"
     genesis = str(net.home / "genesis.json")
-    made = runner.invoke(cli, ["prove", "--home", str(net.app_home(2)),
-                               "--key", "membership/org/MERIDIAN", "--out", str(bundle_path)])
+    made = runner.invoke(
+        cli,
+        [
+            "prove",
+            "--home",
+            str(net.app_home(2)),
+            "--key",
+            "membership/org/MERIDIAN",
+            "--out",
+            str(bundle_path),
+        ],
+    )
     assert made.exit_code == 0, made.output
     checked = runner.invoke(cli, ["check-proof", str(bundle_path), "--genesis", genesis])
     assert checked.exit_code == 0, checked.output
@@ -155,21 +174,29 @@ def test_solo_replays_the_same_blocks_to_the_same_app_hash_at_every_height(
             raws = [base64.b64decode(tx) for tx in rpc.block(h)["block"]["data"]["txs"] or []]
             info = solo.info()
             block = Block.build(
-                chain_id=info.chain_id, height=h, time_ms=stored.header["time_ms"],
-                prev_hash=info.last_block_hash, app_hash=info.app_hash,
-                proposer=validator.key_id, txs=raws,
+                chain_id=info.chain_id,
+                height=h,
+                time_ms=stored.header["time_ms"],
+                prev_hash=info.last_block_hash,
+                app_hash=info.app_hash,
+                proposer=validator.key_id,
+                txs=raws,
             )
             result = solo.finalize_block(block)
-            solo.commit(Commit(info.chain_id, h, block.hash, result.app_hash,
-                               result.results_hash).signed_by(validator))
+            solo.commit(
+                Commit(
+                    info.chain_id, h, block.hash, result.app_hash, result.results_hash
+                ).signed_by(validator)
+            )
             assert result.app_hash == stored.app_hash, f"height {h}"
             assert result.results_hash == stored.results_hash, f"height {h}"
     assert top >= 2
 
 
 def test_kill_9_one_of_four_under_load_then_it_catches_up(net: PortchainNet) -> None:
-    submitters = [Submitter(net, i, org) for i, org in
-                  enumerate(("BRIGHTWAVE", "HOLLANDHOME", "PEARLFWD"))]
+    submitters = [
+        Submitter(net, i, org) for i, org in enumerate(("BRIGHTWAVE", "HOLLANDHOME", "PEARLFWD"))
+    ]
     load = Load(submitters, rate=30)
     time.sleep(1.5)
     net.kill(3)
@@ -179,8 +206,10 @@ def test_kill_9_one_of_four_under_load_then_it_catches_up(net: PortchainNet) -> 
     submitted = load.finish()
     assert not load.errors, load.errors[:3]
     for tx_hash in submitted:
-        wait_until(f"{tx_hash} committed",
-                   lambda h=tx_hash: committed_at(net, 0, h)["status"] == "committed")
+        wait_until(
+            f"{tx_hash} committed",
+            lambda h=tx_hash: committed_at(net, 0, h)["status"] == "committed",
+        )
     net.start(3)
     target = app_height(net, 0)
     wait_until("node 4 caught up", lambda: app_height(net, 3) >= target, timeout=60)
@@ -221,7 +250,9 @@ def test_two_of_four_stopped_stops_the_chain_and_it_resumes_when_they_return(
     net.start(2)
     net.start(3)
     wait_until("the chain to resume", lambda: height(net, 0) >= halted + 3, timeout=30)
-    wait_until("the waiting transaction",
-               lambda: committed_at(net, 0, outcome["hash"])["status"] == "committed")
+    wait_until(
+        "the waiting transaction",
+        lambda: committed_at(net, 0, outcome["hash"])["status"] == "committed",
+    )
     submitter.close()
     assert_agree(net, [0, 1, 2, 3])

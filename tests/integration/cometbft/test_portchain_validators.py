@@ -49,10 +49,16 @@ def signers_of(net: PortchainNet, at: int) -> set[str]:
 def decide(net: PortchainNet, org: str, public_key: bytes, power: int) -> int:
     """Propose ``public_key`` at ``power`` for ``org`` and have four stewards pass it."""
     proposer = Submitter(net, 0, STEWARDS[0])
-    proposed = proposer.send(wait=True, action="membership.propose", body={
-        "kind": "set_validator", "org_id": org, "power": power,
-        "validator_key": base64.b64encode(public_key).decode(),
-    })
+    proposed = proposer.send(
+        wait=True,
+        action="membership.propose",
+        body={
+            "kind": "set_validator",
+            "org_id": org,
+            "power": power,
+            "validator_key": base64.b64encode(public_key).decode(),
+        },
+    )
     assert proposed["status"] == "committed", proposed
     proposal = next(e for e in proposed["events"] if e["type"] == "membership.proposal_created")
     outcome: dict[str, object] = {}
@@ -79,8 +85,11 @@ def test_a_validator_voted_in_signs_blocks_and_one_voted_out_stops(net: Portchai
     added_at = decide(net, net.nodes[4].org, newcomer, 10)
     # CometBFT applies an update from block H at H+2; the newcomer then votes on every block.
     wait_until("the newcomer in the validator set", lambda: address in validator_addresses(net))
-    wait_until("a block the newcomer signed",
-               lambda: address in signers_of(net, height(net, 0) - 1), timeout=30)
+    wait_until(
+        "a block the newcomer signed",
+        lambda: address in signers_of(net, height(net, 0) - 1),
+        timeout=30,
+    )
     assert address not in validator_addresses(net, added_at + 1)
 
     removed_at = decide(net, net.nodes[4].org, newcomer, 0)

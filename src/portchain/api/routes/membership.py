@@ -1,4 +1,4 @@
-"""Membership reads: organisations, keys, proposals and the governance policy (public to members)."""
+"""Membership reads: organisations, keys, proposals and the policy (public to members)."""
 
 from __future__ import annotations
 

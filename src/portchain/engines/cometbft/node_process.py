@@ -78,7 +78,12 @@ def serve(home_path: Path, abci_address: str, rpc_url: str, api_port: int) -> in
     engine_file = home.path / ENGINE_FILE
     engine_file.write_text(json.dumps({"rpc_url": rpc_url, "api_url": api_url}) + "\n")
     config = uvicorn.Config(
-        create_app(node), host="127.0.0.1", port=api_port, log_config=None, access_log=False
+        create_app(node),
+        host="127.0.0.1",
+        port=api_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
     signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
@@ -92,8 +97,9 @@ def serve(home_path: Path, abci_address: str, rpc_url: str, api_port: int) -> in
                 return
 
     threading.Thread(target=watch, name="watchdog", daemon=True).start()
-    log.info("app of chain %s: ABCI %s, API %s, RPC %s", node.chain_id, abci_address, api_url,
-             rpc_url)
+    log.info(
+        "app of chain %s: ABCI %s, API %s, RPC %s", node.chain_id, abci_address, api_url, rpc_url
+    )
     try:
         server.run()
     finally:

@@ -20,7 +20,11 @@ def org_applied(org_id: str, name: str, country: str, roles: list[str], proposal
 
 def proposal_created(proposal_id: int, kind: str, org_id: str, proposer: str) -> Event:
     return Event.of(
-        "membership.proposal_created", proposal=proposal_id, kind=kind, org=org_id, proposer=proposer
+        "membership.proposal_created",
+        proposal=proposal_id,
+        kind=kind,
+        org=org_id,
+        proposer=proposer,
     )
 
 
@@ -32,9 +36,7 @@ def vote_cast(proposal_id: int, voter_org: str, vote: str, yes: int, no: int) ->
 
 def proposal_decided(proposal_id: int, kind: str, org_id: str, outcome: str) -> Event:
     """``outcome`` is passed, rejected or expired."""
-    return Event.of(
-        f"membership.proposal_{outcome}", proposal=proposal_id, kind=kind, org=org_id
-    )
+    return Event.of(f"membership.proposal_{outcome}", proposal=proposal_id, kind=kind, org=org_id)
 
 
 def org_admitted(org_id: str, roles: list[str]) -> Event:

@@ -69,8 +69,9 @@ class MembershipGenesis(Message):
         if len(set(validator_keys)) != len(validator_keys):
             raise InvalidError("validator keys must be distinct", field="validators")
         if any(v.org not in ids for v in self.validators):
-            raise InvalidError("each validator must be run by a founding organisation",
-                               field="validators")
+            raise InvalidError(
+                "each validator must be run by a founding organisation", field="validators"
+            )
 
 
 def init_genesis(state: State, env: BlockEnv, genesis: MembershipGenesis) -> list[Event]:

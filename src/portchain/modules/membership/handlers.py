@@ -246,7 +246,8 @@ def apply_vote(state: State, env: BlockEnv, ctx: Context, msg: Vote) -> list[Eve
         raise errors.ProposalNotFound(f"no proposal {msg.proposal_id}", field="body.proposal_id")
     if proposal.status != "open" or env.time_ms >= proposal.ends_ms:
         raise errors.ProposalClosed(
-            f"proposal {proposal.id} is {proposal.status if proposal.status != 'open' else 'past its end'}",
+            f"proposal {proposal.id} is "
+            + (proposal.status if proposal.status != "open" else "past its end"),
             field="body.proposal_id",
         )
     if ctx.signer.org in proposal.votes:

@@ -1,0 +1,176 @@
+"""Webhook registrations and their delivery log (node-local, see :mod:`portchain.node.webhooks`).
+
+For now the organisation is named in the request body; once the API authenticates
+callers it becomes the caller's organisation, and one organisation sees only its
+own webhooks. The delivery workers run for the life of the API (this router's
+lifespan), so a restarted node resumes every webhook from its saved cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from portchain.api.deps import get_node
+from portchain.api.errors import NotFound
+from portchain.kernel.fields import OrgId
+from portchain.modules.membership import queries
+from portchain.node.events import END_OF_BLOCK, FILTER_VALUES_MAX, EventFilter
+from portchain.node.node import Node
+from portchain.node.webhooks import SECRET_MAX, SECRET_MIN, URL_MAX, WebhookService, check_url
+
+WEBHOOKS_FILE = "webhooks.db"
+"""The node-local registrations, beside the chain database (never in consensus state)."""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start every active webhook's worker with the API; stop them when it stops."""
+    node: Node = app.state.node
+    service = WebhookService(node.home.db_path.with_name(WEBHOOKS_FILE), node.events)
+    await run_in_threadpool(service.start)
+    app.state.webhooks = service
+    try:
+        yield
+    finally:
+        await run_in_threadpool(service.stop)
+        del app.state.webhooks
+
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], lifespan=lifespan)
+NodeDep = Annotated[Node, Depends(get_node)]
+
+
+def get_webhooks(request: Request) -> WebhookService:
+    service: WebhookService | None = getattr(request.app.state, "webhooks", None)
+    if service is None:
+        raise HTTPException(503, "webhooks are not running (the API is starting or stopping)")
+    return service
+
+
+ServiceDep = Annotated[WebhookService, Depends(get_webhooks)]
+FilterValues = Annotated[list[str], Field(max_length=FILTER_VALUES_MAX)]
+
+
+class FiltersIn(BaseModel):
+    """Which events to deliver; empty lists mean no restriction (see the events stream)."""
+
+    model_config = ConfigDict(extra="forbid")
+    modules: FilterValues = []
+    types: FilterValues = []
+    objects: FilterValues = []
+    parties: FilterValues = []
+
+
+class CursorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    height: int = Field(ge=0)
+    index: int = Field(ge=-1, le=END_OF_BLOCK)
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    org: OrgId
+    url: str = Field(max_length=URL_MAX, description="http(s) URL that receives POSTs.")
+    secret: str | None = Field(
+        None,
+        min_length=SECRET_MIN,
+        max_length=SECRET_MAX,
+        description="HMAC key for the signatures; the node makes one if omitted.",
+    )
+    filters: FiltersIn = FiltersIn()
+    after: CursorIn | None = Field(
+        None, description="Deliver events after this cursor; omitted: from the next block on."
+    )
+
+
+def _bad(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value_error"}])
+
+
+def _found(service: WebhookService, webhook_id: str) -> dict[str, Any]:
+    hook = service.get(webhook_id)
+    if hook is None:
+        raise NotFound(f"webhook {webhook_id[:40]!r}")
+    return hook.as_dict()
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a webhook",
+    description="Deliveries are POSTed as JSON `{webhook, delivery, events: [...]}` with "
+    "`X-Portchain-Timestamp` and `X-Portchain-Signature: sha256=HMAC(secret, timestamp.body)`, "
+    "at least once, retried with exponential backoff; the answer holds the secret, shown once.",
+)
+def register_webhook(body: WebhookIn, node: NodeDep, service: ServiceDep) -> dict[str, Any]:
+    if queries.organisation(node.storage.reader(), body.org) is None:
+        raise _bad("org", f"no organisation {body.org!r}")
+    try:
+        event_filter = EventFilter.of(**body.filters.model_dump())
+    except ValueError as exc:
+        raise _bad("filters", str(exc)) from None
+    try:
+        check_url(body.url)
+    except ValueError as exc:
+        raise _bad("url", str(exc)) from None
+    after = None if body.after is None else (body.after.height, body.after.index)
+    try:
+        hook, secret = service.register(body.org, body.url, event_filter, body.secret, after)
+    except ValueError as exc:  # a cursor beyond the chain, or too many webhooks
+        raise _bad("after" if after else "org", str(exc)) from None
+    return {**hook.as_dict(), "secret": secret}
+
+
+@router.get("", summary="Registered webhooks, oldest first")
+def list_webhooks(
+    service: ServiceDep, org: Annotated[str | None, Query(max_length=32)] = None
+) -> dict[str, Any]:
+    return {"webhooks": [hook.as_dict() for hook in service.find(org)]}
+
+
+@router.get("/{webhook_id}", summary="One webhook, with its cursor and status")
+def get_webhook(webhook_id: str, service: ServiceDep) -> dict[str, Any]:
+    return _found(service, webhook_id)
+
+
+@router.delete("/{webhook_id}", status_code=204, summary="Remove a webhook and its log")
+def delete_webhook(webhook_id: str, service: ServiceDep) -> Response:
+    if not service.delete(webhook_id):
+        raise NotFound(f"webhook {webhook_id[:40]!r}")
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{webhook_id}/resume",
+    summary="Resume a suspended webhook",
+    description="Delivery restarts from the webhook's cursor: the batch it gave up on comes first.",
+)
+def resume_webhook(webhook_id: str, service: ServiceDep) -> dict[str, Any]:
+    hook = service.resume(webhook_id)
+    if hook is None:
+        raise NotFound(f"webhook {webhook_id[:40]!r}")
+    return hook.as_dict()
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    summary="The delivery log: every attempt, newest first",
+    description="Each attempt names its delivery (a batch), attempt number, events covered, "
+    "outcome (delivered, failed and to be retried, gave_up), HTTP status or error, and timing.",
+)
+def list_deliveries(
+    webhook_id: str,
+    service: ServiceDep,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    _found(service, webhook_id)
+    rows = service.deliveries(webhook_id, before, limit)
+    return {"deliveries": rows, "next": rows[-1]["id"] if len(rows) == limit else None}
