@@ -210,16 +210,26 @@ def bench(
     signers: Annotated[int, typer.Option(help="Distinct signing keys.")] = 200,
     clients: Annotated[int, typer.Option(help="Submitting threads.")] = 2,
     state_keys: Annotated[int, typer.Option(help="Keys in the state-root benchmark.")] = 200_000,
+    subscribers: Annotated[int, typer.Option(help="Event subscribers (--events).")] = 100,
+    events: Annotated[
+        bool, typer.Option("--events", help="Measure event delivery to subscribers instead.")
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON result here.")] = None,
 ) -> None:
     """Measure committed tx/s, submit-to-commit latency, memory, Ed25519 and state-root rates.
+
+    With --events: latency from commit to SUBSCRIBERS server-sent-event subscribers.
 
     With --engine cometbft: committed tx/s and latency on a local network of VALIDATORS
     CometBFT nodes, then the same load on CometBFT's kvstore app, and the ratio.
     """
     from portchain.bench.solo import run_bench
 
-    if engine == "cometbft":
+    if events:
+        from portchain.bench.events import measure_event_latency
+
+        result = measure_event_latency(subscribers=subscribers)
+    elif engine == "cometbft":
         from portchain.bench.cometbft import run_bench as run_network_bench
 
         result = run_network_bench(
