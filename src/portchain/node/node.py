@@ -24,7 +24,7 @@ from portchain.engines.checker import Checker
 from portchain.engines.solo import SoloConfig, SoloEngine
 from portchain.kernel import codec
 from portchain.kernel.env import format_time_ms
-from portchain.kernel.errors import PortchainError
+from portchain.kernel.errors import DuplicateError, PortchainError, SequenceError
 from portchain.node.events import EventBus
 from portchain.node.home import Home
 from portchain.storage.sqlite import Storage, StoredTx
@@ -161,28 +161,39 @@ class Node:
         return outcome
 
     def submit_many(self, raws: list[bytes]) -> list[dict[str, Any] | PortchainError]:
-        """Admit each of ``raws`` in order: its status (pending, or known) or its refusal."""
-        reader = self.storage.reader()
+        """Admit each of ``raws`` in order: its status (pending, or known) or its refusal.
+
+        A transaction seen before is answered with its status. It is looked up only when the
+        mempool refuses it as a replay or a duplicate, so fresh ones cost no extra read.
+        """
         out: list[dict[str, Any] | PortchainError | None] = []
         fresh: list[tuple[int, bytes, bytes]] = []
         for raw in raws:
             tx_hash = codec.sha256(raw)
-            known = reader.tx(tx_hash)
-            if known is not None or self.engine.is_pending(tx_hash):
-                out.append(tx_status(known, known is None, tx_hash))
+            if self.engine.is_pending(tx_hash):
+                out.append({"hash": tx_hash.hex(), "status": "pending"})
             else:
                 self._waiter(tx_hash)
                 fresh.append((len(out), raw, tx_hash))
                 out.append(None)
         outcomes = self.engine.submit_many([raw for _, raw, _ in fresh]) if fresh else []
+        reader = self.storage.reader()
         for (position, _, tx_hash), outcome in zip(fresh, outcomes, strict=True):
-            if isinstance(outcome, PortchainError):
-                with self._lock:
-                    self._waiters.pop(tx_hash, None)
-                self.metrics.refused.labels(outcome.codespace, outcome.name).inc()
-                out[position] = outcome
-            else:
+            if not isinstance(outcome, PortchainError):
                 out[position] = {"hash": tx_hash.hex(), "status": "pending"}
+                continue
+            if isinstance(outcome, SequenceError | DuplicateError):
+                known = reader.tx(tx_hash)
+                if known is not None or self.engine.is_pending(tx_hash):
+                    if known is not None:
+                        with self._lock:
+                            self._waiters.pop(tx_hash, None)
+                    out[position] = tx_status(known, known is None, tx_hash)
+                    continue
+            with self._lock:
+                self._waiters.pop(tx_hash, None)
+            self.metrics.refused.labels(outcome.codespace, outcome.name).inc()
+            out[position] = outcome
         return [item for item in out if item is not None]
 
     def _waiter(self, tx_hash: bytes) -> _Waiter:
