@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from portchain.app.execute import BlockResult, Executor, Registry, get_sequence
@@ -74,6 +75,7 @@ class App:
         self._pending_seq: dict[str, int] = {}
         self._verified: OrderedDict[bytes, Message] = OrderedDict()
         self._check_lock = threading.Lock()
+        self._last: AppInfo | None = None
         self.check_reader: Callable[[], StateReader] = storage.reader
         """Where mempool checks read committed state: a per-thread reader by default; an
         engine that makes every app call on one thread may point it at the block thread's
@@ -94,6 +96,9 @@ class App:
 
     # -- info and genesis ---------------------------------------------------------
     def info(self) -> AppInfo:
+        """The last committed block: durable, or (see :meth:`commit`) being written."""
+        if self._last is not None:
+            return self._last
         reader = self.storage.writer
         return AppInfo(
             chain_id=self.genesis.chain_id if self.genesis else "",
@@ -177,14 +182,19 @@ class App:
         if self._pending is not None:
             # Executed before but never committed (e.g. a round was abandoned): start over.
             self.state.discard_block()
-        expected = self.storage.writer.height() + 1
+        expected = self.info().height + 1
         if block.header.height != expected:
             raise ValueError(f"block {block.header.height} is not the next block ({expected})")
         self._pending = executor.execute_block(self.state, block, self._checked, decoded)
         return self._pending
 
-    def commit(self, commit: Commit | None = None) -> None:
-        """Make the finalized block durable: state, results, index, height, app hash at once."""
+    def commit(self, commit: Commit | None = None, background: bool = False) -> Future[None] | None:
+        """Make the finalized block durable: state, results, index, height, app hash at once.
+
+        With ``background`` the next block may be finalized at once, reading this one's
+        writes from memory, while storage writes it; the returned future completes when it
+        is durable. Until then the mempool still counts its transactions as pending.
+        """
         result = self._pending
         if result is None:
             raise RuntimeError("commit without a finalized block")
@@ -192,7 +202,7 @@ class App:
             (r.hash, r.signer, r.action, r.code, r.codespace, r.log, list(r.events))
             for r in result.tx_results
         ]
-        self.storage.commit_block(
+        written = self.storage.commit_block(
             result.block,
             rows,
             list(result.events),
@@ -201,9 +211,21 @@ class App:
             result.app_hash,
             result.results_hash,
             commit,
+            background=background,
         )
         self.state.block_committed()
         self._pending = None
+        self._last = AppInfo(
+            self.info().chain_id, result.block.header.height, result.app_hash, result.block.hash
+        )
+        if written is None:
+            self._forget_committed(result)
+        else:
+            written.add_done_callback(lambda _: self._forget_committed(result))
+        return written
+
+    def _forget_committed(self, result: BlockResult) -> None:
+        """The block is durable: its transactions no longer count as pending."""
         reader = self.storage.writer
         with self._check_lock:
             for r in result.tx_results:

@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,8 @@ class SoloEngine:
         self._listeners: list[CommitListener] = []
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._written: Future[None] | None = None
+        self._last_time_ms: int | None = None
         self.failure: BaseException | None = None
 
     # -- the mempool -----------------------------------------------------------
@@ -139,16 +142,23 @@ class SoloEngine:
         self._listeners.append(listener)
 
     # -- blocks ------------------------------------------------------------------
-    def produce_block(self, txs: list[SignedTx]) -> BlockResult:
-        """Execute and commit one block of ``txs`` (may be empty)."""
+    def produce_block(self, txs: list[SignedTx], wait: bool = True) -> BlockResult:
+        """Execute and commit one block of ``txs`` (may be empty).
+
+        The block's database write overlaps the next block's execution: ``wait=False``
+        returns once the block is executed and handed to storage. Its transactions stay
+        pending, and listeners hear of the block, only once it is durable. At most one
+        block is being written at a time.
+        """
         info = self.app.info()
         chain_id = info.chain_id
-        prev = self.app.storage.header(info.height)
-        prev_time = prev.time_ms if prev is not None else 0
+        if self._last_time_ms is None:
+            prev = self.app.storage.header(info.height)
+            self._last_time_ms = prev.time_ms if prev is not None else 0
         block = Block.build(
             chain_id=chain_id,
             height=info.height + 1,
-            time_ms=max(time.time_ns() // 1_000_000, prev_time + 1),
+            time_ms=max(time.time_ns() // 1_000_000, self._last_time_ms + 1),
             prev_hash=info.last_block_hash,
             app_hash=info.app_hash,
             proposer=self.validator.key_id,
@@ -160,12 +170,30 @@ class SoloEngine:
             commit = Commit(
                 chain_id, block.header.height, block.hash, result.app_hash, result.results_hash
             ).signed_by(self.validator)
-            self.app.commit(commit)
+            self._await_written()
+            written = self.app.commit(commit, background=True)
         finally:
             # The state tree and caches are millions of long-lived objects without cycles;
             # keeping them out of the cyclic collector's scans avoids pauses of hundreds of ms.
             gc.freeze()
             gc.enable()
+        self._last_time_ms = block.header.time_ms
+        assert written is not None
+        self._written = written
+        written.add_done_callback(lambda done: self._durable(result, txs, done))
+        if wait:
+            self._await_written()
+        return result
+
+    def _await_written(self) -> None:
+        """Wait for the block being written; a failed write stops the node."""
+        if self._written is not None:
+            self._written.result()
+            self._written = None
+
+    def _durable(self, result: BlockResult, txs: list[SignedTx], written: Future[None]) -> None:
+        if written.exception() is not None:
+            return  # raised to the block thread by _await_written
         with self._cond:
             for stx in txs:
                 self._pending_hashes.discard(stx.hash)
@@ -174,7 +202,6 @@ class SoloEngine:
                 listener(result)
             except Exception:
                 log.exception("commit listener failed")
-        return result
 
     def _take(self) -> list[SignedTx]:
         with self._cond:
@@ -189,10 +216,13 @@ class SoloEngine:
                     if not self._stopping and len(self._mempool) < self.config.max_block_txs:
                         self._cond.wait(interval)
                     if self._stopping and not self._mempool:
-                        return
+                        break
                 txs = self._take()
                 if txs:
-                    self.produce_block(txs)
+                    self.produce_block(txs, wait=False)
+                else:
+                    self._await_written()
+            self._await_written()
         except BaseException as exc:  # a failed commit must stop the node loudly
             self.failure = exc
             log.critical("block production stopped: %r", exc, exc_info=True)

@@ -15,6 +15,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,13 +267,15 @@ class CachedReader(Reader):
         super().__init__(conn)
         self._values: dict[str, bytes | None] = {}
         self._limit = limit
+        self.pinned = 0
+        """Blocks whose writes are cached but not yet in the database: no emptying meanwhile."""
 
     def get(self, key: str) -> bytes | None:
         try:
             return self._values[key]
         except KeyError:
             value = self._select(key)
-            if len(self._values) >= self._limit:
+            if len(self._values) >= self._limit and not self.pinned:
                 self._values.clear()
             self._values[key] = value
             return value
@@ -281,7 +284,7 @@ class CachedReader(Reader):
         return self.get(key)
 
     def refresh(self, writes: dict[str, bytes | None]) -> None:
-        if len(self._values) + len(writes) >= self._limit:
+        if len(self._values) + len(writes) >= self._limit and not self.pinned:
             self._values.clear()
         self._values.update(writes)
 
@@ -333,6 +336,8 @@ class Storage:
         self._writer = _connect(path)
         self._writer.executescript(_SCHEMA)
         self._local = threading.local()
+        self._bg: ThreadPoolExecutor | None = None
+        self._bg_conn: sqlite3.Connection | None = None
         self.generation = 0
         """Commits made through this storage; readers' caches last one generation."""
         self.writer = CachedReader(self._writer)
@@ -361,8 +366,8 @@ class Storage:
             )
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self._writer
+    def _transaction(self, conn: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
+        conn = conn or self._writer
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -421,10 +426,16 @@ class Storage:
         app_hash: bytes,
         results_hash: bytes,
         commit: Commit | None,
-    ) -> None:
+        background: bool = False,
+    ) -> Future[None] | None:
         """Make block ``block`` durable with its results, index and state, in one transaction.
 
         ``tx_rows`` are (hash, signer, action, code, codespace, log, events) in block order.
+        With ``background`` the rows are prepared here, the block's writes are served from
+        the block thread's cache at once, and the database transaction runs on the storage's
+        own writer thread (SQLite works without holding Python's lock, so the next block can
+        execute meanwhile); the returned future completes when the block is durable.
+        Blocks are written in the order they are handed over.
         """
         height = block.header.height
         txs = []
@@ -461,22 +472,63 @@ class Storage:
             txs.append((tx_hash, height, idx, raw, signer, action, code, codespace, log, dumped))
             add_events(tx_hash, evs)
         add_events(None, block_events)
-        with self._transaction() as conn:
+        meta = [
+            ("height", str(height).encode()),
+            ("app_hash", app_hash),
+            ("last_block_hash", block.hash),
+        ]
+        block_row = (
+            height,
+            block.hash,
+            block.header.encode(),
+            block.header.time_ms,
+            len(block.txs),
+            app_hash,
+            results_hash,
+            json.dumps([e.as_dict() for e in block_events]).encode(),
+            None if commit is None else json.dumps(commit.as_dict()).encode(),
+        )
+        rows = (dict(writes), nodes, block_row, txs, event_rows, index_rows, meta)
+        if not background:
+            self._write_block(self._writer, *rows)
+            self.writer.refresh(writes)
+            self.generation += 1
+            return None
+        self.writer.refresh(writes)
+        self.writer.pinned += 1
+        return self._background().submit(self._write_in_background, rows)
+
+    def _background(self) -> ThreadPoolExecutor:
+        if self._bg is None:
+            self._bg = ThreadPoolExecutor(1, thread_name_prefix="storage-writer")
+        return self._bg
+
+    def _write_in_background(self, rows: tuple[Any, ...]) -> None:
+        if self._bg_conn is None:
+            self._bg_conn = _connect(self.path)
+        try:
+            self._write_block(self._bg_conn, *rows)
+            self.generation += 1
+        finally:
+            self.writer.pinned -= 1
+
+    def _write_block(
+        self,
+        connection: sqlite3.Connection,
+        writes: dict[str, bytes | None],
+        nodes: list[tuple[bytes, bytes]],
+        block_row: tuple[Any, ...],
+        txs: list[tuple[Any, ...]],
+        event_rows: list[tuple[Any, ...]],
+        index_rows: list[tuple[Any, ...]],
+        meta: list[tuple[str, bytes]],
+    ) -> None:
+        with self._transaction(connection) as conn:
             self._write_state(conn, writes, nodes)
             conn.execute(
                 "INSERT INTO blocks (height, hash, header, time_ms, num_txs, app_hash,"
                 " results_hash, block_events, commit_cert) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    height,
-                    block.hash,
-                    block.header.encode(),
-                    block.header.time_ms,
-                    len(block.txs),
-                    app_hash,
-                    results_hash,
-                    json.dumps([e.as_dict() for e in block_events]).encode(),
-                    None if commit is None else json.dumps(commit.as_dict()).encode(),
-                ),
+                block_row,
             )
             # A transaction id seen again in a later block is a failed replay; lookups by
             # hash answer with the first record, the one that counted.
@@ -494,20 +546,16 @@ class Storage:
                 "INSERT OR IGNORE INTO event_index (name, value, height, idx) VALUES (?, ?, ?, ?)",
                 index_rows,
             )
-            conn.executemany(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [
-                    ("height", str(height).encode()),
-                    ("app_hash", app_hash),
-                    ("last_block_hash", block.hash),
-                ],
-            )
-        self.writer.refresh(writes)
-        self.generation += 1
+            conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", meta)
 
     def header(self, height: int) -> Header | None:
         stored = self.writer.block(height)
         return None if stored is None else Header.from_dict(stored.header)
 
     def close(self) -> None:
+        if self._bg is not None:
+            self._bg.shutdown(wait=True)  # every block handed over becomes durable first
+            self._bg = None
+        if self._bg_conn is not None:
+            self._bg_conn.close()
         self._writer.close()
