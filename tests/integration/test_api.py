@@ -108,6 +108,9 @@ def test_blocks_state_and_a_proof_that_checks_offline(
     assert key_id in {k["key_id"] for k in keys}
     events = client.get("/api/v1/events?after_height=0").json()
     assert events["events"][0]["type"] == "membership.key_registered"
+    indexed = client.get(f"/api/v1/index/key/{key_id}").json()["events"]
+    assert [e["tx"] for e in indexed] == [done["hash"]]
+    assert client.get("/api/v1/index/org/NOBODY").json()["events"] == []
 
 
 def test_a_full_mempool_refuses_and_drops_nothing(

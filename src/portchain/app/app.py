@@ -166,13 +166,6 @@ class App:
         with self._check_lock:
             return max(committed, self._pending_seq.get(key_id, 0))
 
-    def forget_pending(self, stx: SignedTx) -> None:
-        """A checked transaction will not be executed after all (evicted): release its sequence."""
-        with self._check_lock:
-            self._verified.pop(stx.hash, None)
-            if self._pending_seq.get(stx.tx.signer) == stx.tx.seq + 1:
-                self._pending_seq[stx.tx.signer] = stx.tx.seq
-
     # -- blocks ----------------------------------------------------------------
     def finalize_block(
         self, block: Block, decoded: list[SignedTx | None] | None = None

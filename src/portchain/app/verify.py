@@ -218,32 +218,23 @@ def _check_events(reader: Reader, height: int, result: Any) -> None:
     for r in result.tx_results:
         expected += [(r.hash.hex(), e.as_dict()) for e in r.events]
     expected += [(None, e.as_dict()) for e in result.events]
-    rows = reader._conn.execute(
-        "SELECT idx, tx_hash, type, attributes FROM events WHERE height = ? ORDER BY idx", (height,)
-    ).fetchall()
-    got = [
-        (None if tx is None else bytes(tx).hex(), {"type": t, "attributes": json.loads(a)})
-        for _, tx, t, a in rows
-    ]
-    if got != expected or [row[0] for row in rows] != list(range(len(rows))):
+    rows = reader.block_events(height)
+    got = [(row["tx"], {"type": row["type"], "attributes": row["attributes"]}) for row in rows]
+    if got != expected or [row["index"] for row in rows] != list(range(len(rows))):
         raise VerifyError(height, "stored events differ from the replay")
 
 
 def _check_state(reader: Reader, backend: MemoryBackend, height: int) -> None:
-    conn = reader._conn
     stored_keys = 0
-    for key, value in conn.execute("SELECT key, value FROM state ORDER BY key"):
+    for key, value in reader.state_items():
         stored_keys += 1
-        if backend.values.get(key) != bytes(value):
+        if backend.values.get(key) != value:
             raise VerifyError(height, f"stored state differs from the replay at key {key!r}")
     if stored_keys != len(backend.values):
         raise VerifyError(height, "stored state is missing keys the replay has")
-    for node_hash, data in conn.execute("SELECT hash, data FROM nodes"):
-        if codec.sha256(bytes(data)) != bytes(node_hash):
-            raise VerifyError(height, f"stored Merkle node {bytes(node_hash).hex()} is corrupt")
-    for name, value, h, idx in conn.execute("SELECT name, value, height, idx FROM event_index"):
-        row = conn.execute(
-            "SELECT attributes FROM events WHERE height = ? AND idx = ?", (h, idx)
-        ).fetchone()
-        if row is None or json.loads(row[0]).get(name) != value:
-            raise VerifyError(h, f"event index entry {name}={value!r} points at no such event")
+    for node_hash, data in reader.stored_nodes():
+        if codec.sha256(data) != node_hash:
+            raise VerifyError(height, f"stored Merkle node {node_hash.hex()} is corrupt")
+    for name, indexed, h, attributes in reader.index_entries():
+        if attributes is None or attributes.get(name) != indexed:
+            raise VerifyError(h, f"event index entry {name}={indexed!r} points at no such event")

@@ -22,12 +22,9 @@ class Engine(Protocol):
 
     name: str
 
-    def submit(self, raw: bytes) -> SignedTx:
-        """Check ``raw`` and admit it for a coming block, or raise the refusal."""
-        ...
-
     def submit_many(self, raws: list[bytes]) -> list[SignedTx | PortchainError]:
-        """:meth:`submit` for several, in order; each admitted or refused on its own."""
+        """Check ``raws`` and admit each, in order, for a coming block; each is admitted
+        (the decoded transaction) or refused (the error) on its own."""
         ...
 
     def is_pending(self, tx_hash: bytes) -> bool: ...
@@ -42,6 +39,10 @@ class Engine(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+    def close(self) -> None:
+        """Stop for good, releasing what :meth:`start` cannot bring back (worker processes)."""
+        ...
 
     @property
     def running(self) -> bool: ...

@@ -75,13 +75,6 @@ class SoloEngine:
         self.failure: BaseException | None = None
 
     # -- the mempool -----------------------------------------------------------
-    def submit(self, raw: bytes) -> SignedTx:
-        """Check ``raw`` and admit it, or raise the refusal. Thread-safe."""
-        outcome = self.submit_many([raw])[0]
-        if isinstance(outcome, PortchainError):
-            raise outcome
-        return outcome
-
     def submit_many(self, raws: list[bytes]) -> list[SignedTx | PortchainError]:
         """Check and admit ``raws`` in order; each is admitted or refused on its own.
 

@@ -19,7 +19,7 @@ holder transfers a bill) is checked by the handler against state.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -94,7 +94,6 @@ class ModuleSpec:
     init_genesis: Callable[[State, BlockEnv, Any], list[Event]]
     end_block: Callable[[State, BlockEnv], list[Event]] | None = None
     genesis_schema: type[BaseModel] | None = None
-    readers: Mapping[str, Any] = field(default_factory=dict)
 
 
 class SignerDirectory(Protocol):

@@ -138,11 +138,7 @@ class Node:
 
     def stop(self) -> None:
         self.events.close()  # open streams end with bus_closed rather than hang
-        close = getattr(self.engine, "close", None)
-        if close is not None:
-            close()
-        else:
-            self.engine.stop()
+        self.engine.close()
         self.storage.close()
         self._lock_file.close()
 

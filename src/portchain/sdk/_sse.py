@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from portchain.sdk.errors import StreamError
+
 END_OF_BLOCK = 2**31 - 1
 """An index after every event of its block (as the node defines it)."""
 
@@ -159,6 +161,21 @@ class Follower:
         self.cursor = event.cursor
         self.failures = 0
         return event
+
+    def retry_after(self, reason: str, detail: str, max_retries: int) -> float:
+        """After a connection ended with ``reason``: seconds to wait before reconnecting.
+
+        Raises :class:`StreamError` when the node ended the stream for good, or after
+        ``max_retries`` reconnections in a row without an event.
+        """
+        if self.ended is not None:
+            reason, detail = self.ended.reason, self.ended.detail
+            if reason not in RESUMABLE:
+                raise StreamError(reason, detail, self.cursor)
+        self.failures += 1
+        if self.failures > max_retries:
+            raise StreamError(reason, detail, self.cursor)
+        return self.backoff()
 
     def backoff(self) -> float:
         """Seconds to wait before reconnecting, after ``failures`` fruitless tries."""

@@ -13,14 +13,12 @@ from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
 from portchain.sdk._sse import (
     END_OF_BLOCK,
-    RESUMABLE,
     Filter,
     Follower,
     LedgerEvent,
     filter_params,
 )
 from portchain.sdk.client import problem_of
-from portchain.sdk.errors import StreamError
 
 
 class AsyncClient:
@@ -116,11 +114,4 @@ class AsyncClient:
                                 break
             except httpx.TransportError as exc:
                 reason, detail = "disconnected", str(exc)
-            if follower.ended is not None:
-                reason, detail = follower.ended.reason, follower.ended.detail
-                if reason not in RESUMABLE:
-                    raise StreamError(reason, detail, follower.cursor)
-            follower.failures += 1
-            if follower.failures > max_retries:
-                raise StreamError(reason, detail, follower.cursor)
-            await asyncio.sleep(follower.backoff())
+            await asyncio.sleep(follower.retry_after(reason, detail, max_retries))

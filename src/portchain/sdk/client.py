@@ -13,13 +13,12 @@ from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
 from portchain.sdk._sse import (
     END_OF_BLOCK,
-    RESUMABLE,
     Filter,
     Follower,
     LedgerEvent,
     filter_params,
 )
-from portchain.sdk.errors import NodeError, StreamError
+from portchain.sdk.errors import NodeError
 
 __all__ = ["Client", "NodeError"]
 
@@ -138,11 +137,4 @@ class Client:
                                 break
             except httpx.TransportError as exc:
                 reason, detail = "disconnected", str(exc)
-            if follower.ended is not None:
-                reason, detail = follower.ended.reason, follower.ended.detail
-                if reason not in RESUMABLE:
-                    raise StreamError(reason, detail, follower.cursor)
-            follower.failures += 1
-            if follower.failures > max_retries:
-                raise StreamError(reason, detail, follower.cursor)
-            time.sleep(follower.backoff())
+            time.sleep(follower.retry_after(reason, detail, max_retries))

@@ -248,6 +248,32 @@ class Reader:
         ).fetchall()
         return [_event_row(row) for row in rows]
 
+    def block_events(self, height: int) -> list[dict[str, Any]]:
+        """Every event of block ``height`` (transactions' then the block's), by index."""
+        rows = self._conn.execute(
+            "SELECT height, idx, tx_hash, type, attributes FROM events WHERE height = ?"
+            " ORDER BY idx",
+            (height,),
+        ).fetchall()
+        return [_event_row(row) for row in rows]
+
+    # -- whole tables, for verification ----------------------------------------
+    def state_items(self) -> Iterator[tuple[str, bytes]]:
+        for key, value in self._conn.execute("SELECT key, value FROM state ORDER BY key"):
+            yield key, bytes(value)
+
+    def stored_nodes(self) -> Iterator[tuple[bytes, bytes]]:
+        for node_hash, data in self._conn.execute("SELECT hash, data FROM nodes"):
+            yield bytes(node_hash), bytes(data)
+
+    def index_entries(self) -> Iterator[tuple[str, str, int, dict[str, Any] | None]]:
+        """(name, value, height, attributes of the event it points at, or None)."""
+        for name, value, height, attributes in self._conn.execute(
+            "SELECT i.name, i.value, i.height, e.attributes FROM event_index i"
+            " LEFT JOIN events e ON e.height = i.height AND e.idx = i.idx"
+        ):
+            yield name, value, height, None if attributes is None else json.loads(attributes)
+
     def count_txs(self) -> tuple[int, int]:
         """(committed, failed) transactions."""
         row = self._conn.execute("SELECT COUNT(*), COALESCE(SUM(code != 0), 0) FROM txs").fetchone()

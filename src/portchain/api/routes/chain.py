@@ -180,6 +180,17 @@ def events(
     return {"events": rows, "next": cursor}
 
 
+@router.get("/index/{name}/{value}", summary="Committed events naming an object, newest first")
+def indexed_events(
+    name: str,
+    value: str,
+    node: NodeDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Looks up the event index (e.g. ``org/BRIGHTWAVE``, ``key/<key id>``) without a scan."""
+    return {"events": node.storage.reader().events_by(name, value, limit)}
+
+
 @router.get("/accounts/{key_id}/sequence", summary="The next sequence number for a signer key")
 def next_sequence(key_id: str, node: NodeDep) -> dict[str, Any]:
     """Counts transactions already pending in the mempool, so a client can sign the next one."""

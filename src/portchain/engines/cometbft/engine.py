@@ -90,13 +90,6 @@ class CometEngine:
         self._failure: BaseException | None = None
 
     # -- submitting -----------------------------------------------------------------------
-    def submit(self, raw: bytes) -> SignedTx:
-        """Hand ``raw`` to the local CometBFT node's mempool, or raise CheckTx's refusal."""
-        outcome = self.submit_many([raw])[0]
-        if isinstance(outcome, PortchainError):
-            raise outcome
-        return outcome
-
     def submit_many(self, raws: list[bytes]) -> list[SignedTx | PortchainError]:
         """Broadcast several; each admitted or refused on its own.
 
@@ -210,6 +203,10 @@ class CometEngine:
         await self._server.start()
         self._ready.set()
         await self._server.serve_forever()
+
+    def close(self) -> None:
+        """Nothing outlives :meth:`stop` here."""
+        self.stop()
 
     def stop(self) -> None:
         """Stop serving ABCI (CometBFT then stops too: it cannot run without its app)."""
