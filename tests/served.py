@@ -12,7 +12,9 @@ import httpx
 import uvicorn
 
 from portchain.api.server import create_app
+from portchain.kernel.crypto import SigningKey
 from portchain.node.node import Node
+from portchain.node.sessions import AUTH_DOMAIN, challenge_message
 
 
 def free_port() -> int:
@@ -41,3 +43,27 @@ def serve(node: Node) -> Iterator[httpx.Client]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def sign_in(client: httpx.Client, key: SigningKey) -> str:
+    """Open a key session for ``key`` (challenge, signature, token); later requests carry it."""
+    challenge = client.post("/api/v1/auth/challenge", json={"key_id": key.key_id})
+    challenge.raise_for_status()
+    answer = challenge.json()
+    signature = key.sign(AUTH_DOMAIN, challenge_message(answer["chain_id"], answer["challenge"]))
+    opened = client.post(
+        "/api/v1/auth/token",
+        json={"key_id": key.key_id, "challenge": answer["challenge"], "signature": signature.hex()},
+    )
+    opened.raise_for_status()
+    token: str = opened.json()["token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+    return token
+
+
+@contextmanager
+def client_as(base: httpx.Client, key: SigningKey) -> Iterator[httpx.Client]:
+    """Another client on the same API, signed in with ``key`` (one per organisation)."""
+    with httpx.Client(base_url=base.base_url, timeout=30) as client:
+        sign_in(client, key)
+        yield client

@@ -41,6 +41,22 @@ CAST: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
 )
 STEWARDS = tuple(org for org, _, _, steward in CAST if steward)
 
+TRADE_CAST: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
+    *CAST,
+    ("SHEKOU-CT", "CN", ("terminal",), False),
+    ("RTM-DELTA", "NL", ("terminal",), False),
+    ("PEARLFWD", "CN", ("forwarder",), False),
+    ("MAASHAUL", "NL", ("haulier",), False),
+    ("SZTRADEBANK", "CN", ("bank",), False),
+    ("CN-TAX", "CN", ("tax_authority",), False),
+    ("NL-TAX", "NL", ("tax_authority",), False),
+    ("OTHERLINE", "DK", ("carrier",), False),
+    ("OTHERSHIP", "CN", ("shipper",), False),
+)
+"""The whole cast of an import (the modules' tests): CAST plus terminals, a forwarder, a
+haulier, a second bank, the tax authorities, and a carrier and a shipper with no part in
+the test's trade (the "other party" of the visibility tests)."""
+
 
 def make_genesis(cast: tuple[tuple[str, str, tuple[str, ...], bool], ...] = CAST) -> GenesisDoc:
     return GenesisDoc(

@@ -1,12 +1,21 @@
-"""Dependencies shared by the routers: the node serving the request."""
+"""Dependencies shared by the routers: the node serving the request.
+
+The caller's organisation is :data:`portchain.api.auth.ViewerDep`.
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
 
 from portchain.node.node import Node
 
 
-def get_node(request: Request) -> Node:
-    node: Node = request.app.state.node
+def get_node(connection: HTTPConnection) -> Node:
+    node: Node = connection.app.state.node
     return node
+
+
+NodeDep = Annotated[Node, Depends(get_node)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import Request
@@ -46,3 +47,22 @@ async def on_validation(request: Request, exc: Exception) -> JSONResponse:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ()))
     return problem(400, "invalid_request", f"{where}: {first.get('msg')}", field=where)
+
+
+async def on_unauthorized(request: Request, exc: Exception) -> JSONResponse:
+    response = problem(401, "unauthorized", str(exc), code=getattr(exc, "code", "unauthorized"))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="portchain"'
+    return response
+
+
+async def on_forbidden(request: Request, exc: Exception) -> JSONResponse:
+    return problem(403, "forbidden", str(exc))
+
+
+async def on_too_many_sign_ins(request: Request, exc: Exception) -> JSONResponse:
+    retry_after = max(1, math.ceil(getattr(exc, "retry_after", 1)))
+    response = problem(
+        429, "too_many_sign_ins", f"too many failed sign-ins; try again in {retry_after} s"
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response

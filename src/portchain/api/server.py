@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from portchain import __version__
-from portchain.api import errors
+from portchain.api import auth, errors
 from portchain.api.routes import chain, events, membership
 from portchain.kernel.errors import PortchainError
 from portchain.node.node import Node
@@ -26,9 +26,14 @@ def create_app(node: Node) -> FastAPI:
         description="Submit signed transactions and read the ledger of a portchain node.",
     )
     app.state.node = node
+    app.state.auth = auth.AuthState(node)
     app.add_exception_handler(PortchainError, errors.on_portchain_error)
     app.add_exception_handler(errors.NotFound, errors.on_not_found)
     app.add_exception_handler(RequestValidationError, errors.on_validation)
+    app.add_exception_handler(auth.Unauthorized, errors.on_unauthorized)
+    app.add_exception_handler(auth.Forbidden, errors.on_forbidden)
+    app.add_exception_handler(auth.TooManySignIns, errors.on_too_many_sign_ins)
+    app.include_router(auth.router)
     app.include_router(chain.router)
     app.include_router(membership.router)
     app.include_router(events.router)

@@ -219,7 +219,10 @@ def _check_events(reader: Reader, height: int, result: Any) -> None:
         expected += [(r.hash.hex(), e.as_dict()) for e in r.events]
     expected += [(None, e.as_dict()) for e in result.events]
     rows = reader.block_events(height)
-    got = [(row["tx"], {"type": row["type"], "attributes": row["attributes"]}) for row in rows]
+    got = [
+        (row["tx"], Event(row["type"], tuple(row["attributes"].items()), row["audience"]).as_dict())
+        for row in rows
+    ]
     if got != expected or [row["index"] for row in rows] != list(range(len(rows))):
         raise VerifyError(height, "stored events differ from the replay")
 

@@ -9,6 +9,7 @@ the demo with its error. Later modules append their steps here.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,8 @@ class Run:
     gateway: Gateway
     report: Callable[[str, dict[str, Any]], None]
     steps: list[dict[str, Any]] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    """What one chapter leaves for the next (the contract's id, the booking's reference...)."""
 
     def act(self, title: str, key: SigningKey, action: str, body: dict[str, Any]) -> dict[str, Any]:
         outcome = send(self.gateway, key, action, body)
@@ -67,7 +70,18 @@ def run_scenario(
 ) -> Run:
     run = Run(home, gateway, report)
     governance(run)
+    for name in CHAPTERS:
+        chapter: Chapter = importlib.import_module(f"portchain.demo.{name}").chapter
+        chapter(run)
     return run
+
+
+Chapter = Callable[[Run], None]
+
+CHAPTERS: tuple[str, ...] = ()
+"""The trade's chapters after governance, in order: ``portchain/demo/<name>.py`` defines
+``chapter(run)`` (the contract, the booking and the moves, the documents, the bill of
+lading...) and reads what earlier chapters left in ``run.facts``."""
 
 
 def governance(run: Run) -> None:

@@ -29,14 +29,25 @@ def index_by(*names: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One typed event: ``type`` is ``module.name``; ``attributes`` are ordered pairs."""
+    """One typed event: ``type`` is ``module.name``; ``attributes`` are ordered pairs.
+
+    ``audience`` says who may see it (kernel/access.py). Empty means the module's
+    default: public for a module whose records are public (membership), nobody
+    for any other module, so an event that forgets its audience fails closed.
+    """
 
     type: str
     attributes: tuple[tuple[str, AttrValue], ...]
+    audience: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, type_: str, **attributes: AttrValue) -> Event:
         return cls(type_, tuple(attributes.items()))
+
+    @classmethod
+    def to(cls, audience: tuple[str, ...], type_: str, **attributes: AttrValue) -> Event:
+        """An event that ``audience`` (see kernel/access.py) may see."""
+        return cls(type_, tuple(attributes.items()), audience)
 
     def get(self, name: str) -> AttrValue:
         for key, value in self.attributes:
@@ -45,8 +56,14 @@ class Event:
         return None
 
     def as_dict(self) -> dict[str, Any]:
+        if self.audience:
+            return {
+                "type": self.type,
+                "attributes": dict(self.attributes),
+                "audience": list(self.audience),
+            }
         return {"type": self.type, "attributes": dict(self.attributes)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
-        return cls(data["type"], tuple(data["attributes"].items()))
+        return cls(data["type"], tuple(data["attributes"].items()), tuple(data.get("audience", ())))

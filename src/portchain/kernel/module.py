@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from portchain.kernel.access import Audience
 from portchain.kernel.env import BlockEnv
 from portchain.kernel.errors import InvalidError
 from portchain.kernel.events import Event
@@ -94,6 +95,12 @@ class ModuleSpec:
     init_genesis: Callable[[State, BlockEnv, Any], list[Event]]
     end_block: Callable[[State, BlockEnv], list[Event]] | None = None
     genesis_schema: type[BaseModel] | None = None
+    public: bool = False
+    """Its records and events are readable by every member (membership). Otherwise each
+    record and event carries an audience (kernel/access.py) and is hidden from the rest."""
+    state_audience: Callable[[QueryReader, str], Audience | None] | None = None
+    """Who may read the raw state entry at ``key`` (a key under ``<name>/``): the same
+    audience the module's queries apply to the record stored there; None hides it."""
 
 
 class SignerDirectory(Protocol):

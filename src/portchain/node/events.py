@@ -13,9 +13,10 @@ more than ``queue_limit`` events pile up is cut off with :class:`StreamEnded`
 (reason ``slow_consumer``) and may resubscribe from its cursor, so nothing is lost.
 
 Filtering happens on the subscriber's side, so the block thread's work per block
-is one append per subscriber, whatever the filters cost. Access rules plug in as
-``EventBus.may_see(event, org) -> bool`` (default: :func:`allow_all`); it is asked
-for every event, live or replayed, with the subscriber's ``viewer`` organisation.
+is one append per subscriber, whatever the filters cost. The access rule is
+``EventBus.may_see(event, viewer) -> bool`` (the node installs
+:func:`audience_rule`); it is asked for every event, live or replayed, with the
+subscriber's :class:`~portchain.kernel.access.Viewer`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 if TYPE_CHECKING:
     from portchain.app.execute import BlockResult
     from portchain.engines import Engine
+    from portchain.kernel.access import Viewer
     from portchain.storage.sqlite import Storage
 
 Cursor = tuple[int, int]
@@ -65,10 +67,10 @@ FILTER_VALUE_CHARS = 128
 """Longest filter value, the same bound as an indexed attribute."""
 
 PARTY_ATTRIBUTES = frozenset({"org", "voter"})
-"""Attribute names that name an organisation taking part in an event (the party filter).
+"""Attribute names that name an organisation taking part in a public event (the party filter).
 
-Modules whose events name parties under other attributes (shipper, carrier, holder...)
-add them here when they land.
+A confidential event names its parties in its audience (``org:<id>``), which the
+party filter matches as well.
 """
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -78,22 +80,31 @@ _TYPE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 class CommittedEvent:
     """One stored event with its position. Shared between subscribers: never mutate it."""
 
-    __slots__ = ("_json", "attributes", "height", "index", "tx", "type")
+    __slots__ = ("_json", "attributes", "audience", "height", "index", "tx", "type")
 
     def __init__(
-        self, height: int, index: int, tx: str | None, type_: str, attributes: dict[str, Any]
+        self,
+        height: int,
+        index: int,
+        tx: str | None,
+        type_: str,
+        attributes: dict[str, Any],
+        audience: tuple[str, ...] = (),
     ) -> None:
         self.height = height
         self.index = index
         self.tx = tx
         self.type = type_
         self.attributes = attributes
+        self.audience = audience
         self._json: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CommittedEvent:
         """From :meth:`Reader.events_after`'s rows."""
-        return cls(row["height"], row["index"], row["tx"], row["type"], row["attributes"])
+        return cls(
+            row["height"], row["index"], row["tx"], row["type"], row["attributes"], row["audience"]
+        )
 
     @property
     def cursor(self) -> Cursor:
@@ -121,13 +132,31 @@ class CommittedEvent:
         return self._json
 
 
-MaySee = Callable[[CommittedEvent, "str | None"], bool]
-"""An access rule: may organisation ``org`` (None: not signed in) see ``event``?"""
+MaySee = Callable[[CommittedEvent, "Viewer | None"], bool]
+"""An access rule: may ``viewer`` (None: nobody signed in) see ``event``?"""
 
 
-def allow_all(event: CommittedEvent, org: str | None) -> bool:
-    """The default access rule until the API has authentication: everything is visible."""
-    return True
+def audience_rule(public_modules: Iterable[str]) -> MaySee:
+    """The rule of kernel/access.py: an event's audience, or its module's default.
+
+    An event without an audience is public to members when its module's records
+    are public (membership) and visible to nobody otherwise (fail closed).
+    """
+    public = frozenset(public_modules)
+
+    def may_see(event: CommittedEvent, viewer: Viewer | None) -> bool:
+        if viewer is None:
+            return False
+        if event.audience:
+            return viewer.may_read(event.audience)
+        return event.type.partition(".")[0] in public
+
+    return may_see
+
+
+def deny_all(event: CommittedEvent, viewer: Viewer | None) -> bool:
+    """The bus's rule until the node installs the modules' rule."""
+    return False
 
 
 def _text(value: Any) -> str:
@@ -205,7 +234,11 @@ class EventFilter:
                     bare & set(texts.values())
                 ):
                     return False
-            return not parties or any(attributes.get(n) in parties for n in PARTY_ATTRIBUTES)
+            if not parties:
+                return True
+            if any(attributes.get(n) in parties for n in PARTY_ATTRIBUTES):
+                return True
+            return any(p.startswith("org:") and p[4:] in parties for p in event.audience)
 
         return matches
 
@@ -238,7 +271,7 @@ class Subscription:
         bus: EventBus,
         after: Cursor | None,
         event_filter: EventFilter,
-        viewer: str | None,
+        viewer: Viewer | None,
         queue_limit: int,
     ) -> None:
         self.cursor = after
@@ -390,7 +423,7 @@ class EventBus:
         storage: Storage,
         engine: Engine | None = None,
         registry: CollectorRegistry | None = None,
-        may_see: MaySee = allow_all,
+        may_see: MaySee = deny_all,
     ) -> None:
         self.storage = storage
         self.may_see = may_see
@@ -420,11 +453,20 @@ class EventBus:
             tx_hash = tx.hash.hex()
             for event in tx.events:
                 batch.append(
-                    CommittedEvent(height, len(batch), tx_hash, event.type, dict(event.attributes))
+                    CommittedEvent(
+                        height,
+                        len(batch),
+                        tx_hash,
+                        event.type,
+                        dict(event.attributes),
+                        event.audience,
+                    )
                 )
         for event in result.events:
             batch.append(
-                CommittedEvent(height, len(batch), None, event.type, dict(event.attributes))
+                CommittedEvent(
+                    height, len(batch), None, event.type, dict(event.attributes), event.audience
+                )
             )
         if not batch:
             return
@@ -442,7 +484,7 @@ class EventBus:
         self,
         after: Cursor | None = None,
         event_filter: EventFilter | None = None,
-        viewer: str | None = None,
+        viewer: Viewer | None = None,
         queue_limit: int = QUEUE_LIMIT,
     ) -> Subscription:
         """Follow events strictly after ``after`` (None: only those committed from now on).

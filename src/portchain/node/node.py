@@ -25,7 +25,7 @@ from portchain.engines.solo import SoloConfig, SoloEngine
 from portchain.kernel import codec
 from portchain.kernel.env import format_time_ms
 from portchain.kernel.errors import DuplicateError, PortchainError, SequenceError
-from portchain.node.events import EventBus
+from portchain.node.events import EventBus, audience_rule
 from portchain.node.home import Home
 from portchain.storage.sqlite import Storage, StoredTx
 
@@ -123,7 +123,12 @@ class Node:
         self._waiters: dict[bytes, _Waiter] = {}
         self._lock = threading.Lock()
         self.engine.on_commit(self._on_commit)
-        self.events = EventBus(self.storage, self.engine, self.metrics.registry)
+        self.events = EventBus(
+            self.storage,
+            self.engine,
+            self.metrics.registry,
+            audience_rule(m.name for m in self.app.registry.modules.values() if m.public),
+        )
         self.metrics.height.set(self.storage.writer.height())
         self.started_at = time.time()
 

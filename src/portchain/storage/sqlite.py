@@ -24,7 +24,7 @@ from typing import Any
 from portchain.kernel.block import Block, Commit, Header
 from portchain.kernel.events import INDEXED, Event
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS events (
     tx_hash BLOB,                  -- NULL for the block's own events
     type TEXT NOT NULL,
     attributes BLOB NOT NULL,
+    audience TEXT,                 -- JSON list of principals; NULL: the module's default
     PRIMARY KEY (height, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS event_index (
@@ -232,7 +233,7 @@ class Reader:
     def events_after(self, height: int, idx: int, limit: int = 1000) -> list[dict[str, Any]]:
         """Events strictly after the cursor ``(height, idx)``, in commit order."""
         rows = self._conn.execute(
-            "SELECT height, idx, tx_hash, type, attributes FROM events"
+            "SELECT height, idx, tx_hash, type, attributes, audience FROM events"
             " WHERE (height, idx) > (?, ?) ORDER BY height, idx LIMIT ?",
             (height, idx, limit),
         ).fetchall()
@@ -241,7 +242,7 @@ class Reader:
     def events_by(self, name: str, value: str, limit: int = 100) -> list[dict[str, Any]]:
         """Events with attribute ``name`` equal to ``value``, newest first (the index)."""
         rows = self._conn.execute(
-            "SELECT e.height, e.idx, e.tx_hash, e.type, e.attributes FROM event_index i"
+            "SELECT e.height, e.idx, e.tx_hash, e.type, e.attributes, e.audience FROM event_index i"
             " JOIN events e ON e.height = i.height AND e.idx = i.idx"
             " WHERE i.name = ? AND i.value = ? ORDER BY i.height DESC, i.idx DESC LIMIT ?",
             (name, value, limit),
@@ -251,7 +252,7 @@ class Reader:
     def block_events(self, height: int) -> list[dict[str, Any]]:
         """Every event of block ``height`` (transactions' then the block's), by index."""
         rows = self._conn.execute(
-            "SELECT height, idx, tx_hash, type, attributes FROM events WHERE height = ?"
+            "SELECT height, idx, tx_hash, type, attributes, audience FROM events WHERE height = ?"
             " ORDER BY idx",
             (height,),
         ).fetchall()
@@ -350,6 +351,7 @@ def _event_row(row: tuple[Any, ...]) -> dict[str, Any]:
         "tx": None if row[2] is None else bytes(row[2]).hex(),
         "type": row[3],
         "attributes": json.loads(row[4]),
+        "audience": tuple(json.loads(row[5])) if row[5] else (),
     }
 
 
@@ -465,7 +467,7 @@ class Storage:
         """
         height = block.header.height
         txs = []
-        event_rows: list[tuple[int, int, bytes | None, str, bytes]] = []
+        event_rows: list[tuple[int, int, bytes | None, str, bytes, str | None]] = []
         index_rows: list[tuple[str, str, int, int]] = []
         position = 0
 
@@ -479,6 +481,7 @@ class Storage:
                         tx_hash,
                         event.type,
                         json.dumps(dict(event.attributes)).encode(),
+                        json.dumps(event.audience) if event.audience else None,
                     )
                 )
                 for name, value in event.attributes:
@@ -564,8 +567,8 @@ class Storage:
                 txs,
             )
             conn.executemany(
-                "INSERT INTO events (height, idx, tx_hash, type, attributes)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO events (height, idx, tx_hash, type, attributes, audience)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 event_rows,
             )
             conn.executemany(

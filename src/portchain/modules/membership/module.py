@@ -60,4 +60,5 @@ MODULE = ModuleSpec(
     init_genesis=init_genesis,
     end_block=handlers.end_block,
     genesis_schema=MembershipGenesis,
+    public=True,
 )

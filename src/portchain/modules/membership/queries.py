@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from portchain.kernel.access import Viewer
 from portchain.kernel.module import QueryReader
 from portchain.modules.membership import store
 
@@ -60,3 +61,14 @@ def proposal(reader: QueryReader, proposal_id: int) -> dict[str, Any] | None:
 
 def policy(reader: QueryReader) -> dict[str, Any]:
     return {**asdict(store.get_policy(reader)), "stewards": store.get_stewards(reader)}
+
+
+def viewer(reader: QueryReader, key_id: str) -> Viewer | None:
+    """The organisation reading through ``key_id``, or None if the key or its org is not active."""
+    record = store.get_key(reader, key_id)
+    if record is None or record.status != store.KEY_ACTIVE:
+        return None
+    org = store.get_org(reader, record.org)
+    if org is None or org.status != store.ACTIVE:
+        return None
+    return Viewer(org.id, org.country, frozenset(org.roles), key_id)
