@@ -1,0 +1,1 @@
+"""Port: terminals, their berth schedule, and the physical moves of containers."""
