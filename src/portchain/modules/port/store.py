@@ -9,6 +9,7 @@
     port/gate/<terminal id>/<n:012d>            Gate: the terminal's n-th gate transaction
     port/gates/<terminal id>                    how many gate transactions the terminal has
     port/berth/<terminal id>/<call id>          Berth: a berth window the terminal allocated
+    port/schedule/<terminal id>/<start:015d>/<call id>  index: berth windows by start time
 
 Records are frozen dataclasses stored as canonical JSON. Each record that is not
 public carries the audience (kernel/access.py) that may read it, so a raw state
@@ -31,6 +32,7 @@ AT = "port/at/"
 GATE = "port/gate/"
 GATES = "port/gates/"
 BERTH = "port/berth/"
+SCHEDULE = "port/schedule/"
 
 # Where a container is (Box.kind).
 AT_TERMINAL = "terminal"
@@ -243,5 +245,14 @@ def get_berth(reader: StateReader, terminal_id: str, call_id: str) -> Berth | No
     return None if data is None else Berth(**data)
 
 
+def schedule_key(berth: Berth) -> str:
+    return f"{SCHEDULE}{berth.terminal}/{berth.start_ms:015d}/{berth.call_id}"
+
+
 def put_berth(state: State, berth: Berth) -> None:
+    """Store the window and index it by start time (moving the index entry if it changed)."""
+    old = get_berth(state, berth.terminal, berth.call_id)
+    if old is not None:
+        state.delete(schedule_key(old))
     state.set_json(berth_key(berth.terminal, berth.call_id), _record(berth))
+    state.set(schedule_key(berth), berth.call_id.encode())
