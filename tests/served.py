@@ -12,9 +12,8 @@ import httpx
 import uvicorn
 
 from portchain.api.server import create_app
-from portchain.kernel.crypto import SigningKey
+from portchain.kernel.crypto import AUTH_DOMAIN, SigningKey, auth_message
 from portchain.node.node import Node
-from portchain.node.sessions import AUTH_DOMAIN, challenge_message
 
 
 def free_port() -> int:
@@ -50,7 +49,7 @@ def sign_in(client: httpx.Client, key: SigningKey) -> str:
     challenge = client.post("/api/v1/auth/challenge", json={"key_id": key.key_id})
     challenge.raise_for_status()
     answer = challenge.json()
-    signature = key.sign(AUTH_DOMAIN, challenge_message(answer["chain_id"], answer["challenge"]))
+    signature = key.sign(AUTH_DOMAIN, auth_message(answer["chain_id"], answer["challenge"]))
     opened = client.post(
         "/api/v1/auth/token",
         json={"key_id": key.key_id, "challenge": answer["challenge"], "signature": signature.hex()},

@@ -17,7 +17,7 @@ from portchain.kernel.tx import MAX_TX_BYTES, Tx, sign
 from portchain.node.home import Home
 from portchain.node.node import Node
 from portchain.node.presets import DEMO_CAST, create_network
-from served import serve
+from served import serve, sign_in
 
 
 @pytest.fixture
@@ -27,6 +27,7 @@ def api(tmp_path: Path) -> Iterator[tuple[httpx.Client, Home, GenesisDoc]]:
     node = Node(home, SoloConfig(block_interval=0.05, mempool_size=3))
     node.start()
     with serve(node) as client:
+        sign_in(client, home.load_key("BRIGHTWAVE").key)
         client.node = node  # type: ignore[attr-defined]
         yield client, home, genesis
     node.stop()

@@ -18,6 +18,7 @@ from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
 from portchain.node.home import Home
 from portchain.node.presets import DEMO_CAST, create_network
+from portchain.sdk.auth import KeyAuth
 from served import free_port
 
 pytestmark = pytest.mark.slow
@@ -91,7 +92,8 @@ def test_kill_9_under_load_loses_no_committed_transaction(tmp_path: Path) -> Non
 
     node = start_node(home.path, port)
     try:
-        with httpx.Client(base_url=url, timeout=5) as client:
+        reader = KeyAuth(home.load_key("MERIDIAN").key)
+        with httpx.Client(base_url=url, timeout=5, auth=reader) as client:
             status = client.get("/api/v1/status").json()
             assert status["height"] >= max(committed.values())
             for tx_hash, height in committed.items():

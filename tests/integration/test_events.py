@@ -24,6 +24,7 @@ from websockets.sync.client import connect
 
 from portchain.engines.solo import SoloConfig
 from portchain.kernel import codec
+from portchain.kernel.access import Viewer
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
 from portchain.node.events import EventFilter, StreamEnded
@@ -32,7 +33,7 @@ from portchain.node.node import Node
 from portchain.node.presets import DEMO_CAST, create_network
 from portchain.node.webhooks import RetryPolicy, WebhookService
 from portchain.sdk import AsyncClient, Client, WebhookVerificationError, verify_webhook
-from served import serve
+from served import client_as, serve, sign_in
 
 CHAIN = "events-test"
 ROLES = {"BRIGHTWAVE": ["shipper"], "HOLLANDHOME": ["consignee"]}
@@ -48,6 +49,17 @@ class Served:
     def base_url(self) -> str:
         return str(self.client.base_url).rstrip("/")
 
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket stream, signed in as the client (browsers pass the token this way)."""
+        token = self.client.headers["Authorization"].removeprefix("Bearer ")
+        return self.base_url.replace("http://", "ws://") + f"/api/v1/events/ws?access_token={token}"
+
+    @property
+    def viewer(self) -> Viewer:
+        """The organisation the client is signed in as, for subscriptions made on the bus."""
+        return Viewer("BRIGHTWAVE", "CN", frozenset({"shipper"}))
+
 
 def start_node(home: Home) -> Node:
     node = Node(home, SoloConfig(block_interval=0.05))
@@ -62,6 +74,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     node = start_node(home)
     try:
         with serve(node) as client:
+            sign_in(client, home.load_key("BRIGHTWAVE").key)
             yield Served(client, node, home)
     finally:
         node.stop()
@@ -199,18 +212,18 @@ def test_sse_resumes_from_last_event_id_with_every_event_exactly_once(served: Se
 def test_websocket_resumes_from_the_cursor_with_every_event_exactly_once(served: Served) -> None:
     raws = registrations(served.home, 1000)
     submitter = threading.Thread(target=submit, args=(served.base_url, raws, 100, 0.03))
-    ws_url = served.base_url.replace("http://", "ws://") + "/api/v1/events/ws"
+    ws_url = served.ws_url
     events: list[dict[str, Any]] = []
     # max_queue=None: the client keeps reading while closing mid-stream, so it sees the
     # server's close reply at once instead of waiting out its close timeout.
-    with connect(f"{ws_url}?after_height=0&after_index=-1&heartbeat=1", max_queue=None) as ws:
+    with connect(f"{ws_url}&after_height=0&after_index=-1&heartbeat=1", max_queue=None) as ws:
         submitter.start()
         while len(events) < 500:
             message = json.loads(ws.recv(timeout=20))
             if "event" in message:
                 events.append(message["event"])
     last = events[-1]
-    resume = f"{ws_url}?after_height={last['height']}&after_index={last['index']}"
+    resume = f"{ws_url}&after_height={last['height']}&after_index={last['index']}"
     with connect(resume, max_queue=None) as ws:
         while len(events) < 1000:
             message = json.loads(ws.recv(timeout=20))
@@ -252,15 +265,15 @@ def test_filters_select_by_module_type_object_and_party(served: Served, mixed: d
     assert len(both) == 6
     combined = {"party": "BRIGHTWAVE", "type": "membership.key_registered"}
     assert len(read_until_idle(client, combined)) == 3
-    ws_url = served.base_url.replace("http://", "ws://") + "/api/v1/events/ws"
-    with connect(f"{ws_url}?after_height=0&type=membership.key_revoked&heartbeat=0.3") as ws:
+    ws_url = served.ws_url
+    with connect(f"{ws_url}&after_height=0&type=membership.key_revoked&heartbeat=0.3") as ws:
         first = json.loads(ws.recv(timeout=10))
         assert first["event"]["attributes"]["key"] == mixed["key"]
         assert "heartbeat" in json.loads(ws.recv(timeout=10))
 
 
 def test_sdk_follows_events_sync_and_async(served: Served, mixed: dict) -> None:
-    with Client(served.base_url) as sdk:
+    with Client(served.base_url, key=served.home.load_key("BRIGHTWAVE").key) as sdk:
         stream = sdk.events(after=(0, -1), party="HOLLANDHOME", heartbeat=1)
         got = [next(stream), next(stream)]
         stream.close()
@@ -274,7 +287,7 @@ def test_sdk_follows_events_sync_and_async(served: Served, mixed: dict) -> None:
         live.close()
 
     async def follow() -> list[str]:
-        async with AsyncClient(served.base_url) as sdk:
+        async with AsyncClient(served.base_url, key=served.home.load_key("BRIGHTWAVE").key) as sdk:
             stream = sdk.events(after=(0, -1), object=f"key:{mixed['key']}", heartbeat=1)
             async with contextlib.aclosing(stream):
                 return [(await anext(stream)).type, (await anext(stream)).type]
@@ -285,7 +298,7 @@ def test_sdk_follows_events_sync_and_async(served: Served, mixed: dict) -> None:
 def test_a_slow_subscriber_is_cut_off_without_blocking_blocks_and_resumes(served: Served) -> None:
     bus = served.node.events
     start = bus.head()
-    slow = bus.subscribe(start, queue_limit=10)
+    slow = bus.subscribe(start, viewer=served.viewer, queue_limit=10)
     assert slow.get(timeout=0.1) == [] and slow.live  # attached, then it stops reading
     commit(served, registrations(served.home, 8))
     commit(served, registrations(served.home, 8, start=8))  # 16 unread > 10: cut off
@@ -293,7 +306,7 @@ def test_a_slow_subscriber_is_cut_off_without_blocking_blocks_and_resumes(served
         slow.get(timeout=1)
     assert ended.value.reason == "slow_consumer" and ended.value.cursor == start
     assert "portchain_event_subscribers_cut_off_total 1.0" in served.client.get("/metrics").text
-    resumed = bus.subscribe(ended.value.cursor)
+    resumed = bus.subscribe(ended.value.cursor, viewer=served.viewer)
     events: list[Any] = []
     while len(events) < 16:
         events += resumed.get(timeout=5)
@@ -310,7 +323,7 @@ def test_bad_cursors_and_filters_are_refused(served: Served) -> None:
     ahead = client.get("/api/v1/events/stream", params={"after_height": 999})
     assert ahead.status_code == 400 and "beyond" in ahead.json()["detail"]
     assert client.get("/api/v1/events/stream", params={"type": "no-dot"}).status_code == 400
-    ws_url = served.base_url.replace("http://", "ws://") + "/api/v1/events/ws?after_height=x"
+    ws_url = served.ws_url + "&after_height=x"
     with connect(ws_url) as ws, pytest.raises(ConnectionClosed) as closed:
         ws.recv(timeout=5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
@@ -371,7 +384,6 @@ def test_a_webhook_is_retried_until_delivered_signed_and_logged(served: Served) 
         created = served.client.post(
             "/api/v1/webhooks",
             json={
-                "org": "BRIGHTWAVE",
                 "url": receiver.url,
                 "filters": {"types": ["membership.key_registered"]},
             },
@@ -404,9 +416,14 @@ def test_a_webhook_is_retried_until_delivered_signed_and_logged(served: Served) 
             (2, "failed", 500),
             (3, "delivered", 200),
         ]
-        listed = served.client.get("/api/v1/webhooks", params={"org": "BRIGHTWAVE"}).json()
+        listed = served.client.get("/api/v1/webhooks").json()
         assert [h["id"] for h in listed["webhooks"]] == [hook["id"]]
-        assert "secret" not in listed["webhooks"][0]
+        assert hook["org"] == "BRIGHTWAVE" and "secret" not in listed["webhooks"][0]
+        with client_as(served.client, served.home.load_key("HOLLANDHOME").key) as other:
+            assert other.get("/api/v1/webhooks").json()["webhooks"] == []
+            assert other.get(f"/api/v1/webhooks/{hook['id']}").status_code == 404
+            assert other.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 404
+            assert other.get(f"/api/v1/webhooks/{hook['id']}/deliveries").status_code == 404
         assert served.client.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
         assert served.client.get(f"/api/v1/webhooks/{hook['id']}").status_code == 404
     finally:
@@ -419,12 +436,13 @@ def test_a_webhook_resumes_from_its_cursor_after_a_restart(tmp_path: Path) -> No
     a, b, c = registrations(home, 3)
     receiver = Receiver()
     node = start_node(home)
+    admin = home.load_key("BRIGHTWAVE").key
     try:
         with serve(node) as client:
+            sign_in(client, admin)
             hook = client.post(
                 "/api/v1/webhooks",
                 json={
-                    "org": "BRIGHTWAVE",
                     "url": receiver.url,
                     "secret": "s" * 32,
                 },
@@ -437,6 +455,7 @@ def test_a_webhook_resumes_from_its_cursor_after_a_restart(tmp_path: Path) -> No
         node.stop()
         node = start_node(home)  # a whole new node process on the same home
         with serve(node) as client:
+            sign_in(client, admin)
             assert client.get(f"/api/v1/webhooks/{hook['id']}").json()["status"] == "active"
             client.post("/api/v1/txs?wait=true", content=c)
             wait_until(lambda: len(receiver.delivered()) == 3)
@@ -454,6 +473,7 @@ def test_a_webhook_that_keeps_failing_is_suspended_then_resumed(served: Served) 
         served.home.path / "data" / "webhooks-test.db",
         served.node.events,
         RetryPolicy(max_attempts=3, first_delay=0.05),
+        viewer_of=lambda org: served.viewer,
     )
     try:
         hook, secret = service.register("BRIGHTWAVE", receiver.url, EventFilter.of())
@@ -478,10 +498,12 @@ def test_a_webhook_that_keeps_failing_is_suspended_then_resumed(served: Served) 
 
 def test_webhook_registrations_are_checked(served: Served) -> None:
     post = served.client.post
-    base = {"org": "BRIGHTWAVE", "url": "http://127.0.0.1:9/hook"}
+    base = {"url": "http://127.0.0.1:9/hook"}
+    assert post("/api/v1/webhooks", json=base).status_code == 201
     assert post("/api/v1/webhooks", json={**base, "url": "ftp://127.0.0.1/x"}).status_code == 400
     assert post("/api/v1/webhooks", json={**base, "url": "file:///etc/passwd"}).status_code == 400
-    assert post("/api/v1/webhooks", json={**base, "org": "NOBODY"}).status_code == 400
+    # A webhook is the caller's organisation's: naming another one is refused.
+    assert post("/api/v1/webhooks", json={**base, "org": "HOLLANDHOME"}).status_code == 400
     assert post("/api/v1/webhooks", json={**base, "secret": "short"}).status_code == 400
     bad_filter = {**base, "filters": {"types": ["not a type"]}}
     assert post("/api/v1/webhooks", json=bad_filter).status_code == 400

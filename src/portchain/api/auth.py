@@ -16,28 +16,26 @@ the next request. Failed sign-ins are limited per account and per client (429).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import HTTPConnection
 
 from portchain.api.deps import get_node
 from portchain.kernel.access import Viewer
-from portchain.kernel.crypto import verify
+from portchain.kernel.crypto import AUTH_DOMAIN, auth_message, verify
+from portchain.kernel.tx import Tx, sign
 from portchain.modules.membership import queries
 from portchain.node.keystore import Keystore, WrongPassword
 from portchain.node.node import Node
 from portchain.node.sessions import (
-    AUTH_DOMAIN,
     KEY_SESSION_TTL_S,
     PASSWORD_SESSION_TTL_S,
     Session,
     Sessions,
     SignInLimiter,
-    challenge_message,
 )
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -195,7 +193,7 @@ def token(body: TokenRequest, request: Request, node: NodeDep, auth: AuthDep) ->
         and verify(
             bytes.fromhex(key["public_key"]),
             AUTH_DOMAIN,
-            challenge_message(node.chain_id, body.challenge),
+            auth_message(node.chain_id, body.challenge),
             bytes.fromhex(body.signature),
         )
     )
@@ -251,4 +249,35 @@ def session_info(connection: Request) -> dict[str, Any]:
     }
 
 
-_ACTION = re.compile(r"^[a-z][a-z0-9_]*$")
+actions = APIRouter(prefix="/api/v1/actions", tags=["auth"])
+
+NAME = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+@actions.post(
+    "/{module}/{verb}",
+    summary="Have the node sign an action for the signed-in user (password sessions)",
+    description="The node signs `module.verb` with the user's key from its keystore at the "
+    "key's next sequence number and submits it; the answer is the transaction's outcome, as "
+    "from POST /api/v1/txs. A key session signs its own transactions instead (403 here).",
+)
+async def act(
+    module: Annotated[str, Path(pattern=NAME)],
+    verb: Annotated[str, Path(pattern=NAME)],
+    body: Annotated[dict[str, Any], Body(description="The action's body.")],
+    session: SessionDep,
+    node: NodeDep,
+    wait: bool = True,
+) -> dict[str, Any]:
+    key = session.signing_key
+    if key is None:
+        raise Forbidden("a key session signs its own transactions: POST /api/v1/txs")
+
+    def sign_and_submit() -> dict[str, Any]:
+        # One action at a time per session, so each takes the next sequence number.
+        with session.lock:
+            seq = node.next_sequence(session.key_id)
+            raw = sign(Tx(node.chain_id, session.key_id, seq, f"{module}.{verb}", body), key)
+            return node.submit(raw, wait=wait)
+
+    return await run_in_threadpool(sign_and_submit)

@@ -66,3 +66,9 @@ async def on_too_many_sign_ins(request: Request, exc: Exception) -> JSONResponse
     )
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+async def on_too_many_streams(request: Request, exc: Exception) -> JSONResponse:
+    response = problem(429, "too_many_streams", str(exc))
+    response.headers["Retry-After"] = "5"
+    return response

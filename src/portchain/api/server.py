@@ -14,26 +14,33 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from portchain import __version__
 from portchain.api import auth, errors
+from portchain.api.access import ReadRules
+from portchain.api.middleware import Guard, Limits
 from portchain.api.routes import chain, events, membership
 from portchain.kernel.errors import PortchainError
 from portchain.node.node import Node
 
 
-def create_app(node: Node) -> FastAPI:
+def create_app(node: Node, limits: Limits | None = None) -> FastAPI:
     app = FastAPI(
         title="portchain node API",
         version=__version__,
         description="Submit signed transactions and read the ledger of a portchain node.",
     )
     app.state.node = node
+    app.add_middleware(Guard, limits=limits or Limits())
     app.state.auth = auth.AuthState(node)
+    app.state.rules = ReadRules(node)
+    app.state.streams = events.StreamCounter()
     app.add_exception_handler(PortchainError, errors.on_portchain_error)
     app.add_exception_handler(errors.NotFound, errors.on_not_found)
     app.add_exception_handler(RequestValidationError, errors.on_validation)
     app.add_exception_handler(auth.Unauthorized, errors.on_unauthorized)
     app.add_exception_handler(auth.Forbidden, errors.on_forbidden)
     app.add_exception_handler(auth.TooManySignIns, errors.on_too_many_sign_ins)
+    app.add_exception_handler(events.TooManyStreams, errors.on_too_many_streams)
     app.include_router(auth.router)
+    app.include_router(auth.actions)
     app.include_router(chain.router)
     app.include_router(membership.router)
     app.include_router(events.router)
@@ -54,6 +61,13 @@ def create_app(node: Node) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def root() -> dict[str, Any]:
-        return {"name": "portchain", "version": __version__, "api": "/api/v1", "docs": "/docs"}
+        return {
+            "name": "portchain",
+            "version": __version__,
+            "chain_id": node.chain_id,
+            "api": "/api/v1",
+            "docs": "/docs",
+            "sign_in": "/api/v1/auth/challenge",
+        }
 
     return app

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from portchain.api.server import create_app
@@ -39,6 +40,7 @@ from portchain.kernel.tx import Tx, sign
 from portchain.node.home import Home
 from portchain.node.node import Node
 from portchain.node.presets import Member, create_network
+from portchain.sdk.auth import KeyAuth
 
 CHAIN_ID = "portchain-bench-events"
 
@@ -60,7 +62,7 @@ _EVENT_ID = re.compile(rb"\nid: (\d+):(\d+)\n")
 
 
 async def _raw_stream(
-    host: str, port: int, after: tuple[int, int], expected: int
+    host: str, port: int, after: tuple[int, int], expected: int, token: str
 ) -> list[tuple[int, int]]:
     """A lean SSE reader: finds each ``id:`` line in the bytes, parses nothing else.
 
@@ -72,7 +74,7 @@ async def _raw_stream(
     query = f"after_height={after[0]}&after_index={after[1]}&heartbeat=5"
     writer.write(
         f"GET /api/v1/events/stream?{query} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        "Accept: text/event-stream\r\n\r\n".encode()
+        f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n".encode()
     )
     seen: list[tuple[int, int]] = []
     pending = b""
@@ -94,13 +96,13 @@ async def _raw_stream(
 
 
 async def _sdk_stream(
-    base_url: str, after: tuple[int, int], expected: int
+    base_url: str, after: tuple[int, int], expected: int, token: str
 ) -> list[tuple[int, int]]:
     """The SDK's AsyncClient: what an integrator's Python service would see."""
     from portchain.sdk.aio import AsyncClient
 
     seen: list[tuple[int, int]] = []
-    async with AsyncClient(base_url) as client:
+    async with AsyncClient(base_url, token=token) as client:
         stream = client.events(after=after, heartbeat=5.0)
         try:
             async for event in stream:
@@ -113,14 +115,20 @@ async def _sdk_stream(
 
 
 def _subscribe_many(
-    port: int, client: str, count: int, after: tuple[int, int], expected: int, timeout: float
+    port: int,
+    client: str,
+    count: int,
+    after: tuple[int, int],
+    expected: int,
+    timeout: float,
+    token: str,
 ) -> list[list[tuple[int, int]]]:
     """In a subscriber process: ``count`` streams; per stream, (height, received ns) per event."""
 
     def one() -> Any:
         if client == "sdk":
-            return _sdk_stream(f"http://127.0.0.1:{port}", after, expected)
-        return _raw_stream("127.0.0.1", port, after, expected)
+            return _sdk_stream(f"http://127.0.0.1:{port}", after, expected, token)
+        return _raw_stream("127.0.0.1", port, after, expected, token)
 
     async def main() -> list[list[tuple[int, int]]]:
         tasks = [asyncio.create_task(one()) for _ in range(count)]
@@ -140,8 +148,9 @@ def _subscriber_process(
     expected: int,
     timeout: float,
     results: Any,
+    token: str,
 ) -> None:
-    results.put(_subscribe_many(port, client, count, after, expected, timeout))
+    results.put(_subscribe_many(port, client, count, after, expected, timeout, token))
 
 
 def _signed_load(home: Home, blocks: int, per_block: int) -> list[list[bytes]]:
@@ -207,6 +216,11 @@ def measure_event_latency(
             time.sleep(0.02)
         expected = blocks * txs_per_block
         after = node.events.head()
+        # The subscribers read as the bench's organisation, signed in with its key.
+        sign_in = KeyAuth(home.load_key("BENCH0000").key)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=sign_in) as http:
+            http.get("/api/v1/auth/session").raise_for_status()
+        token = str(sign_in.token)
         timeout = blocks * interval + 60
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
@@ -216,7 +230,7 @@ def measure_event_latency(
         workers = [
             context.Process(
                 target=_subscriber_process,
-                args=(port, client, share, after, expected, timeout, results),
+                args=(port, client, share, after, expected, timeout, results, token),
                 daemon=True,
             )
             for share in shares

@@ -260,7 +260,7 @@ class PortchainNet:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if httpx.get(self.nodes[index].api_url + "/api/v1/status", timeout=2).is_success:
+                if httpx.get(self.nodes[index].api_url + "/healthz", timeout=2).is_success:
                     return
             except httpx.HTTPError:
                 pass

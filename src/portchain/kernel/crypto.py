@@ -24,6 +24,15 @@ TX_DOMAIN = b"portchain/tx/v1\x00"
 COMMIT_DOMAIN = b"portchain/commit/v1\x00"
 """Prefix of the bytes a validator signs to commit a block (solo engine)."""
 
+AUTH_DOMAIN = b"portchain/auth/v1\x00"
+"""Prefix of a sign-in: a user key signs ``AUTH_DOMAIN || chain_id || 0x00 || challenge``."""
+
+
+def auth_message(chain_id: str, challenge: str) -> bytes:
+    """What a key signs (after :data:`AUTH_DOMAIN`) to answer a node's sign-in ``challenge``."""
+    return chain_id.encode() + b"\x00" + challenge.encode()
+
+
 PUBLIC_KEY_BYTES = 32
 SIGNATURE_BYTES = 64
 KEY_ID_HEX_LEN = 40

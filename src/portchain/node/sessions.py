@@ -3,7 +3,7 @@
 Two ways in, both ending in a bearer token bound to one registered user key:
 
 - a **key session**: the caller signs a one-time challenge with its own key
-  (:data:`AUTH_DOMAIN`); the node never sees the private key, and the caller
+  (``kernel.crypto.AUTH_DOMAIN``); the node never sees the private key, and the caller
   signs its transactions itself;
 - a **password session**: a person signs in with a user name and password from
   the node's keystore (node/keystore.py); the node holds the unlocked key for
@@ -28,9 +28,6 @@ from dataclasses import dataclass, field
 
 from portchain.kernel.crypto import SigningKey
 
-AUTH_DOMAIN = b"portchain/auth/v1\x00"
-"""Prefix of what a key signs to sign in: ``AUTH_DOMAIN || chain_id || 0x00 || challenge``."""
-
 CHALLENGE_TTL_S = 120.0
 """How long a sign-in challenge may be answered."""
 
@@ -42,11 +39,6 @@ PASSWORD_SESSION_TTL_S = 8 * 3600.0
 
 MAX_SESSIONS = 100_000
 """Live sessions one node keeps; the oldest go first beyond it."""
-
-
-def challenge_message(chain_id: str, challenge: str) -> bytes:
-    """The bytes a key signs (after :data:`AUTH_DOMAIN`) to answer ``challenge``."""
-    return chain_id.encode() + b"\x00" + challenge.encode()
 
 
 def _digest(token: str) -> bytes:

@@ -29,7 +29,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from portchain import __version__
+from portchain.kernel.access import Viewer
 from portchain.node.events import (
     CommittedEvent,
     Cursor,
@@ -321,8 +322,14 @@ class _Worker:
         ) as http:
             while not self._stop.is_set():
                 if self._subscription is None:
+                    viewer = service.viewer_of(hook.org)
+                    if viewer is None:
+                        service.store.set_status(
+                            hook.id, "suspended", f"{hook.org} is not an active member"
+                        )
+                        return
                     try:
-                        self._subscription = service.bus.subscribe(cursor, hook.filter, hook.org)
+                        self._subscription = service.bus.subscribe(cursor, hook.filter, viewer)
                     except ValueError as exc:  # the cursor is beyond this chain: a reset node
                         service.store.set_status(hook.id, "suspended", str(exc))
                         return
@@ -416,9 +423,12 @@ class WebhookService:
         retry: RetryPolicy | None = None,
         http_timeout: float = 10.0,
         max_batch: int = 100,
+        viewer_of: Callable[[str], Viewer | None] | None = None,
     ) -> None:
         self.store = WebhookStore(path)
         self.bus = bus
+        self.viewer_of = viewer_of or (lambda org: None)
+        """The organisation as a reader (None once it is no longer an active member)."""
         self.retry = retry or RetryPolicy()
         self.http_timeout = http_timeout
         self.max_batch = max_batch

@@ -18,14 +18,27 @@ from portchain.sdk._sse import (
     LedgerEvent,
     filter_params,
 )
+from portchain.sdk.auth import KeyAuth, TokenAuth
 from portchain.sdk.client import problem_of
 
 
 class AsyncClient:
     """The async counterpart of :class:`portchain.sdk.Client` (same methods, awaited)."""
 
-    def __init__(self, base_url: str, timeout: float = 60.0) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 60.0,
+        *,
+        key: SigningKey | None = None,
+        token: str | None = None,
+    ) -> None:
+        """``key``: sign in with this user key (challenge and signature, done when needed);
+        ``token``: a session token from an earlier sign-in."""
+        auth: httpx.Auth | None = (
+            KeyAuth(key) if key is not None else None if token is None else TokenAuth(token)
+        )
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout, auth=auth)
         self._timeout = timeout
 
     async def __aenter__(self) -> AsyncClient:
@@ -67,7 +80,7 @@ class AsyncClient:
         self, key: SigningKey, action: str, body: dict[str, Any], wait: bool = True
     ) -> dict[str, Any]:
         """Sign ``action`` with ``key`` at its next sequence, submit it, await the outcome."""
-        chain_id = str((await self.status())["chain_id"])
+        chain_id = str(self._json(await self._http.get("/"))["chain_id"])
         tx = Tx(chain_id, key.key_id, await self.next_sequence(key.key_id), action, body)
         return await self.submit(sign(tx, key), wait=wait)
 

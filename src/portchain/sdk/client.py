@@ -18,6 +18,7 @@ from portchain.sdk._sse import (
     LedgerEvent,
     filter_params,
 )
+from portchain.sdk.auth import KeyAuth, TokenAuth
 from portchain.sdk.errors import NodeError
 
 __all__ = ["Client", "NodeError"]
@@ -33,8 +34,20 @@ def problem_of(response: httpx.Response) -> NodeError:
 
 
 class Client:
-    def __init__(self, base_url: str, timeout: float = 60.0) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=timeout)
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 60.0,
+        *,
+        key: SigningKey | None = None,
+        token: str | None = None,
+    ) -> None:
+        """``key``: sign in with this user key (challenge and signature, done when needed);
+        ``token``: a session token from an earlier sign-in."""
+        auth: httpx.Auth | None = (
+            KeyAuth(key) if key is not None else None if token is None else TokenAuth(token)
+        )
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, auth=auth)
         self._timeout = timeout
 
     def __enter__(self) -> Client:
@@ -60,7 +73,34 @@ class Client:
         return self._json(self._http.get("/api/v1/status"))  # type: ignore[no-any-return]
 
     def chain_id(self) -> str:
-        return str(self.status()["chain_id"])
+        """The node's chain id (open: a client needs it to sign, before any sign-in)."""
+        return str(self._json(self._http.get("/"))["chain_id"])
+
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        """Open a password session; the node then signs :meth:`act` calls for this user."""
+        opened = self._json(
+            self._http.post("/api/v1/auth/login", json={"username": username, "password": password})
+        )
+        self._http.auth = TokenAuth(opened["token"])
+        return opened  # type: ignore[no-any-return]
+
+    def logout(self) -> None:
+        """End the session on the node (a later request must sign in again)."""
+        response = self._http.post("/api/v1/auth/logout")
+        if response.status_code >= 400:
+            raise problem_of(response)
+
+    def session(self) -> dict[str, Any]:
+        """The current session and the organisation it reads as."""
+        return self._json(self._http.get("/api/v1/auth/session"))  # type: ignore[no-any-return]
+
+    def act(self, action: str, body: dict[str, Any], wait: bool = True) -> dict[str, Any]:
+        """Have the node sign ``action`` for the signed-in user (a password session)."""
+        module, _, verb = action.partition(".")
+        response = self._http.post(
+            f"/api/v1/actions/{module}/{verb}", json=body, params={"wait": str(wait).lower()}
+        )
+        return self._json(response)  # type: ignore[no-any-return]
 
     def next_sequence(self, key_id: str) -> int:
         return int(

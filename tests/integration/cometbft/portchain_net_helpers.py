@@ -17,6 +17,7 @@ from portchain.cli.net import PortchainNet
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
 from portchain.node.home import Home
+from portchain.sdk.auth import KeyAuth
 from portchain.sdk.client import Client
 
 
@@ -35,22 +36,28 @@ def wait_until(what: str, check: Callable[[], Any], timeout: float = 30.0) -> An
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+def api(net: PortchainNet, index: int, org: str = "MERIDIAN") -> Client:
+    """An SDK client of node ``index``'s API, signed in with ``org``'s admin key."""
+    return Client(net.nodes[index].api_url, key=Home(net.home).load_key(org).key)
+
+
 def height(net: PortchainNet, index: int) -> int:
     return net.localnet.status(index).height
 
 
 def app_height(net: PortchainNet, index: int) -> int:
     """Height of the node's portchain app, from its API."""
-    with Client(net.nodes[index].api_url) as client:
+    with api(net, index) as client:
         return int(client.status()["height"])
 
 
 def app_hashes(net: PortchainNet, index: int, upto: int) -> list[str]:
     """The node app's stored app hash after each block 1..upto (its API)."""
     out = []
-    with httpx.Client(base_url=net.nodes[index].api_url, timeout=10) as api:
+    key = Home(net.home).load_key("MERIDIAN").key
+    with httpx.Client(base_url=net.nodes[index].api_url, timeout=10, auth=KeyAuth(key)) as http:
         for h in range(1, upto + 1):
-            out.append(api.get(f"/api/v1/blocks/{h}").json()["app_hash_after"])
+            out.append(http.get(f"/api/v1/blocks/{h}").json()["app_hash_after"])
     return out
 
 
@@ -72,7 +79,7 @@ class Submitter:
     """Signs register_key transactions for one organisation and submits them at one node."""
 
     def __init__(self, net: PortchainNet, index: int, org: str) -> None:
-        self.client = Client(net.nodes[index].api_url)
+        self.client = api(net, index, org)
         self.key = Home(net.home).load_key(org).key
         self.chain_id = self.client.chain_id()
         self.seq = self.client.next_sequence(self.key.key_id)

@@ -16,6 +16,7 @@ import pytest
 from portchain_net_helpers import (
     Load,
     Submitter,
+    api,
     app_height,
     assert_agree,
     height,
@@ -33,7 +34,7 @@ from portchain.engines.cometbft.node_process import CRASH_ENV
 from portchain.kernel.block import Block, Commit
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
-from portchain.sdk.client import Client, NodeError
+from portchain.sdk.client import NodeError
 from portchain.storage.sqlite import Reader, Storage, _connect
 
 pytestmark = pytest.mark.cometbft
@@ -55,7 +56,7 @@ def net(tmp_path_factory: pytest.TempPathFactory, cometbft_binary: Path) -> Iter
 
 
 def committed_at(net: PortchainNet, index: int, tx_hash: str) -> dict[str, object]:
-    with Client(net.nodes[index].api_url) as client:
+    with api(net, index) as client:
         return client.tx(tx_hash)
 
 
@@ -71,7 +72,7 @@ def test_four_validators_commit_and_a_transaction_sent_to_node_1_is_read_at_node
     )
     assert seen["height"] == outcome["height"]
     key_id = next(e for e in outcome["events"] if e["type"] == "membership.key_registered")
-    with Client(net.nodes[3].api_url) as client:
+    with api(net, 3) as client:
         record = client.state(f"membership/key/{key_id['attributes']['key']}")["value"]
     assert record["org"] == "BRIGHTWAVE"
     for submitter in (first, fourth):
@@ -88,7 +89,7 @@ def test_four_validators_commit_and_a_transaction_sent_to_node_1_is_read_at_node
 
 def test_a_refusal_at_check_tx_comes_back_with_portchain_code(net: PortchainNet) -> None:
     stranger = SigningKey.generate()
-    with Client(net.nodes[2].api_url) as client:
+    with api(net, 2) as client:
         raw = sign(
             Tx(
                 client.chain_id(),

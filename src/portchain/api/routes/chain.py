@@ -5,19 +5,28 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
-from portchain.api.deps import get_node
+from portchain.api.access import ReadRules, public_event, public_events
+from portchain.api.auth import ViewerDep
+from portchain.api.deps import NodeDep
 from portchain.api.errors import NotFound
 from portchain.app.proofs import ProofError, make_bundle
 from portchain.kernel.env import format_time_ms
 from portchain.kernel.errors import PortchainError, TooLargeError
 from portchain.kernel.tx import MAX_TX_BYTES
-from portchain.node.node import Node
 
 router = APIRouter(prefix="/api/v1", tags=["chain"])
-NodeDep = Annotated[Node, Depends(get_node)]
+
+
+def get_rules(connection: HTTPConnection) -> ReadRules:
+    rules: ReadRules = connection.app.state.rules
+    return rules
+
+
+RulesDep = Annotated[ReadRules, Depends(get_rules)]
 
 
 def _hash(value: str) -> bytes:
@@ -33,7 +42,9 @@ def _hash(value: str) -> bytes:
     "/txs",
     summary="Submit a signed transaction",
     description="The body is the transaction's canonical JSON (RFC 8785), exactly as signed. "
-    "With wait=true the answer comes once the transaction is committed or failed.",
+    "With wait=true the answer comes once the transaction is committed or failed. "
+    "No session is needed: the transaction's own signature authenticates it (an applicant "
+    "that is not a member yet submits its application this way).",
 )
 async def submit_tx(
     request: Request,
@@ -81,9 +92,21 @@ async def submit_batch(request: Request, node: NodeDep) -> dict[str, Any]:
 
 
 @router.get("/txs/{tx_hash}", summary="What became of a transaction")
-def get_tx(tx_hash: str, node: NodeDep) -> dict[str, Any]:
-    """pending, committed (with height and events), failed (with code and message) or unknown."""
-    return node.tx_status(_hash(tx_hash))
+def get_tx(tx_hash: str, node: NodeDep, viewer: ViewerDep, rules: RulesDep) -> dict[str, Any]:
+    """pending, committed (with height and events), failed (with code and message) or unknown.
+
+    A committed transaction is shown to its signer's organisation and to whoever may see
+    one of its events; to anyone else it is unknown.
+    """
+    tx_hash_bytes = _hash(tx_hash)
+    reader = node.storage.reader()
+    stored = reader.tx(tx_hash_bytes)
+    if stored is not None and not rules.tx(viewer, reader, stored):
+        return {"hash": tx_hash, "status": "unknown"}
+    status = node.tx_status(tx_hash_bytes)
+    if "events" in status:
+        status["events"] = [public_event(e) for e in status["events"] if rules.event_row(viewer, e)]
+    return status
 
 
 def _block_summary(block: Any) -> dict[str, Any]:
@@ -101,6 +124,7 @@ def _block_summary(block: Any) -> dict[str, Any]:
 @router.get("/blocks", summary="Recent blocks, newest first")
 def list_blocks(
     node: NodeDep,
+    viewer: ViewerDep,
     before: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
@@ -111,16 +135,20 @@ def list_blocks(
 
 
 @router.get("/blocks/{height}", summary="One block with its transactions' results")
-def get_block(height: int, node: NodeDep) -> dict[str, Any]:
+def get_block(height: int, node: NodeDep, viewer: ViewerDep, rules: RulesDep) -> dict[str, Any]:
+    """The header and commit are public to members; the transactions listed are those the
+    caller may see (``num_txs`` in the header counts them all)."""
     reader = node.storage.reader()
     block = reader.block(height)
     if block is None:
         raise NotFound(f"block {height}")
-    txs = reader.block_txs(height)
+    txs = [t for t in reader.block_txs(height) if rules.tx(viewer, reader, t)]
     return {
         **_block_summary(block),
         "commit": block.commit,
-        "block_events": block.block_events,
+        "block_events": public_events(
+            [e for e in block.block_events if rules.event_row(viewer, e)]
+        ),
         "txs": [
             {
                 "hash": t.hash.hex(),
@@ -130,7 +158,7 @@ def get_block(height: int, node: NodeDep) -> dict[str, Any]:
                 "code": t.code,
                 "codespace": t.codespace,
                 "log": t.log,
-                "events": t.events,
+                "events": public_events([e for e in t.events if rules.event_row(viewer, e)]),
             }
             for t in txs
         ],
@@ -138,13 +166,23 @@ def get_block(height: int, node: NodeDep) -> dict[str, Any]:
 
 
 @router.get("/status", summary="Node status: chain, height, app hash, mempool")
-def status(node: NodeDep) -> dict[str, Any]:
+def status(node: NodeDep, viewer: ViewerDep) -> dict[str, Any]:
     return node.status()
 
 
 @router.get("/state/{key:path}", summary="A state value, optionally with its proof bundle")
-def get_state(key: str, node: NodeDep, prove: bool = False) -> dict[str, Any]:
+def get_state(
+    key: Annotated[str, Path(max_length=512)],
+    node: NodeDep,
+    viewer: ViewerDep,
+    rules: RulesDep,
+    prove: bool = False,
+) -> dict[str, Any]:
+    """The module that owns ``key`` decides who may read it; a proof of absence is given
+    only for keys the caller could read if they existed."""
     reader = node.storage.reader()
+    if not rules.state(viewer, reader, key):
+        raise NotFound(f"state key {key!r}")
     if prove:
         try:
             bundle = make_bundle(reader, node.chain_id, key)
@@ -171,27 +209,39 @@ def _decode(value_hex: str | None) -> Any:
 @router.get("/events", summary="Committed events after a cursor (height, index)")
 def events(
     node: NodeDep,
+    viewer: ViewerDep,
+    rules: RulesDep,
     after_height: Annotated[int, Query(ge=0)] = 0,
     after_index: Annotated[int, Query(ge=-1)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
+    """``next`` is the cursor of the last event read, shown or not: pass it back to go on."""
     rows = node.storage.reader().events_after(after_height, after_index, limit)
     cursor = {"height": rows[-1]["height"], "index": rows[-1]["index"]} if rows else None
-    return {"events": rows, "next": cursor}
+    shown = [public_event(row) for row in rows if rules.event_row(viewer, row)]
+    return {"events": shown, "next": cursor}
 
 
 @router.get("/index/{name}/{value}", summary="Committed events naming an object, newest first")
 def indexed_events(
-    name: str,
-    value: str,
+    name: Annotated[str, Path(max_length=64)],
+    value: Annotated[str, Path(max_length=128)],
     node: NodeDep,
+    viewer: ViewerDep,
+    rules: RulesDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Looks up the event index (e.g. ``org/BRIGHTWAVE``, ``key/<key id>``) without a scan."""
-    return {"events": node.storage.reader().events_by(name, value, limit)}
+    """Looks up the event index (e.g. ``org/BRIGHTWAVE``, ``key/<key id>``) without a scan;
+    only events the caller may see are listed."""
+    rows = node.storage.reader().events_by(name, value, limit)
+    return {"events": [public_event(row) for row in rows if rules.event_row(viewer, row)]}
 
 
 @router.get("/accounts/{key_id}/sequence", summary="The next sequence number for a signer key")
-def next_sequence(key_id: str, node: NodeDep) -> dict[str, Any]:
-    """Counts transactions already pending in the mempool, so a client can sign the next one."""
+def next_sequence(
+    key_id: Annotated[str, Path(pattern="^[0-9a-f]{40}$")], node: NodeDep
+) -> dict[str, Any]:
+    """Counts transactions already pending in the mempool, so a client can sign the next one.
+
+    Open without a session, like submission: an applicant needs it before it is a member."""
     return {"key_id": key_id, "next_sequence": node.next_sequence(key_id)}

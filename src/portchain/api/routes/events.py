@@ -6,9 +6,10 @@ means "from now on"), and filters that may repeat (``module``, ``type``,
 ``Last-Event-ID`` header (every event's ``id:`` is ``height:index``), which wins
 over the query's cursor, so a browser's EventSource reconnects by itself.
 
-Access rules: every event passes ``node.events.may_see(event, viewer)``, with
-``viewer`` from :func:`viewer_org`. Both are allow-all placeholders until the API
-authenticates callers.
+Access rules: both streams need a session (``Authorization: Bearer`` or, since
+browsers cannot set headers there, ``access_token`` in the query), and every event
+passes ``node.events.may_see(event, viewer)`` for the session's organisation. One
+organisation holds at most :data:`STREAMS_PER_ORG` streams on a node at a time.
 
 This router also carries the webhooks router, so the app registers one router.
 """
@@ -17,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket
@@ -27,8 +29,10 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect
 
-from portchain.api.deps import get_node
+from portchain.api.auth import Unauthorized, ViewerDep, get_viewer
+from portchain.api.deps import NodeDep
 from portchain.api.routes import webhooks
+from portchain.kernel.access import Viewer
 from portchain.node.events import (
     END_OF_BLOCK,
     Cursor,
@@ -39,7 +43,6 @@ from portchain.node.events import (
 from portchain.node.node import Node
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
-NodeDep = Annotated[Node, Depends(get_node)]
 
 HEARTBEAT_SECONDS = 15.0
 """Default idle time before a keep-alive, short enough for proxies not to cut the stream."""
@@ -48,13 +51,40 @@ WS_CLOSE_CODES = {"slow_consumer": 1013, "bus_closed": 1001, "closed": 1000}
 """WebSocket close code per end reason: 1013 is "try again later", 1001 "going away"."""
 
 
-def viewer_org(connection: HTTPConnection) -> str | None:
-    """The caller's organisation, for the access rules.
+STREAMS_PER_ORG = 200
+"""Most event streams (SSE and WebSocket together) one organisation holds on a node."""
 
-    Placeholder: the authentication layer replaces this with the organisation of the
-    signed-in user or of the key that signed the request. None means anonymous.
-    """
-    return None
+
+class TooManyStreams(Exception):
+    """429: the organisation already holds :data:`STREAMS_PER_ORG` streams on this node."""
+
+
+class StreamCounter:
+    """Open streams per organisation on this node."""
+
+    def __init__(self, limit: int = STREAMS_PER_ORG) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, org: str) -> None:
+        with self._lock:
+            if self._open.get(org, 0) >= self.limit:
+                raise TooManyStreams(f"{org} already holds {self.limit} event streams here")
+            self._open[org] = self._open.get(org, 0) + 1
+
+    def release(self, org: str) -> None:
+        with self._lock:
+            left = self._open.get(org, 1) - 1
+            if left:
+                self._open[org] = left
+            else:
+                self._open.pop(org, None)
+
+
+def stream_counter(connection: HTTPConnection) -> StreamCounter:
+    counter: StreamCounter = connection.app.state.streams
+    return counter
 
 
 def build_filter(
@@ -128,13 +158,15 @@ FilterDep = Annotated[EventFilter, Depends(stream_filter)]
 
 
 async def _subscribe(
-    node: Node, cursor: Cursor | None, event_filter: EventFilter, viewer: str | None
+    node: Node, cursor: Cursor | None, event_filter: EventFilter, viewer: Viewer
 ) -> Subscription:
     # subscribe reads the chain's height: keep SQLite off the event loop.
     return await run_in_threadpool(node.events.subscribe, cursor, event_filter, viewer)
 
 
-async def _sse_body(subscription: Subscription, heartbeat: float) -> AsyncIterator[bytes]:
+async def _sse_body(
+    subscription: Subscription, heartbeat: float, release: Callable[[], None]
+) -> AsyncIterator[bytes]:
     """The stream: one write per batch of events, a comment when idle, an ``end`` event last."""
     try:
         yield b"retry: 1000\n\n"
@@ -150,6 +182,7 @@ async def _sse_body(subscription: Subscription, heartbeat: float) -> AsyncIterat
             yield "".join(f"id: {e.id}\ndata: {e.json()}\n\n" for e in events).encode()
     finally:
         subscription.close()
+        release()
 
 
 @router.get(
@@ -166,11 +199,15 @@ async def _sse_body(subscription: Subscription, heartbeat: float) -> AsyncIterat
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         },
         400: {"description": "A bad cursor or filter (problem+json)"},
+        401: {"description": "No live session (problem+json)"},
+        429: {"description": "Too many streams for this organisation (problem+json)"},
     },
 )
 async def stream_events(
     request: Request,
     node: NodeDep,
+    viewer: ViewerDep,
+    streams: Annotated[StreamCounter, Depends(stream_counter)],
     event_filter: FilterDep,
     after_height: Annotated[int | None, Query(ge=0, description="Cursor height.")] = None,
     after_index: Annotated[
@@ -188,11 +225,15 @@ async def stream_events(
             cursor = parse_cursor(last_event_id)
         except ValueError as exc:
             raise _invalid(("header", "Last-Event-ID"), str(exc)) from None
+    streams.acquire(viewer.org)
     try:
-        subscription = await _subscribe(node, cursor, event_filter, viewer_org(request))
+        subscription = await _subscribe(node, cursor, event_filter, viewer)
     except ValueError as exc:
+        streams.release(viewer.org)
         raise _invalid(("query", "after_height"), str(exc)) from None
-    return EventSourceResponse(_sse_body(subscription, heartbeat))
+    return EventSourceResponse(
+        _sse_body(subscription, heartbeat, lambda: streams.release(viewer.org))
+    )
 
 
 def _ws_params(websocket: WebSocket) -> tuple[Cursor | None, EventFilter, float]:
@@ -230,11 +271,23 @@ async def events_ws(websocket: WebSocket) -> None:
     closed with 1008 and the reason. Resume with after_height/after_index.
     """
     node: Node = websocket.app.state.node
+    streams = stream_counter(websocket)
     await websocket.accept()
     try:
+        viewer = await run_in_threadpool(get_viewer, websocket)
+    except Unauthorized as exc:
+        await websocket.close(code=1008, reason=str(exc)[:120])
+        return
+    try:
+        streams.acquire(viewer.org)
+    except TooManyStreams as exc:
+        await websocket.close(code=1013, reason=str(exc)[:120])
+        return
+    try:
         cursor, event_filter, heartbeat = _ws_params(websocket)
-        subscription = await _subscribe(node, cursor, event_filter, viewer_org(websocket))
+        subscription = await _subscribe(node, cursor, event_filter, viewer)
     except (ValueError, RuntimeError) as exc:
+        streams.release(viewer.org)
         await websocket.close(code=1008, reason=str(exc)[:120])
         return
 
@@ -272,6 +325,7 @@ async def events_ws(websocket: WebSocket) -> None:
         for task in tasks:
             task.cancel()
         subscription.close()
+        streams.release(viewer.org)
 
 
 router.include_router(webhooks.router)

@@ -6,13 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from portchain.api.deps import get_node
+from portchain.api.auth import get_viewer
+from portchain.api.deps import NodeDep
 from portchain.api.errors import NotFound
 from portchain.modules.membership import queries
-from portchain.node.node import Node
 
-router = APIRouter(prefix="/api/v1/membership", tags=["membership"])
-NodeDep = Annotated[Node, Depends(get_node)]
+router = APIRouter(
+    prefix="/api/v1/membership", tags=["membership"], dependencies=[Depends(get_viewer)]
+)
+"""Membership is public to every member: any live session may read it."""
 
 
 @router.get("/organisations", summary="Member organisations, by id")

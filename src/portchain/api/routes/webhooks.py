@@ -1,9 +1,10 @@
 """Webhook registrations and their delivery log (node-local, see :mod:`portchain.node.webhooks`).
 
-For now the organisation is named in the request body; once the API authenticates
-callers it becomes the caller's organisation, and one organisation sees only its
-own webhooks. The delivery workers run for the life of the API (this router's
-lifespan), so a restarted node resumes every webhook from its saved cursor.
+A webhook belongs to the signed-in caller's organisation, receives only the events
+that organisation may see, and is visible (listed, read, removed, resumed) to that
+organisation alone; another's webhook is answered as missing. The delivery workers
+run for the life of the API (this router's lifespan), so a restarted node resumes
+every webhook from its saved cursor.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
-from portchain.api.deps import get_node
+from portchain.api.auth import ViewerDep
 from portchain.api.errors import NotFound
-from portchain.kernel.fields import OrgId
+from portchain.kernel.access import Viewer
 from portchain.modules.membership import queries
 from portchain.node.events import END_OF_BLOCK, FILTER_VALUES_MAX, EventFilter
 from portchain.node.node import Node
@@ -33,7 +34,17 @@ WEBHOOKS_FILE = "webhooks.db"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start every active webhook's worker with the API; stop them when it stops."""
     node: Node = app.state.node
-    service = WebhookService(node.home.db_path.with_name(WEBHOOKS_FILE), node.events)
+    reader = node.storage.reader
+
+    def viewer_of(org: str) -> Viewer | None:
+        found = queries.organisation(reader(), org)
+        if found is None or found["status"] != "active":
+            return None
+        return Viewer(org, found["country"], frozenset(found["roles"]))
+
+    service = WebhookService(
+        node.home.db_path.with_name(WEBHOOKS_FILE), node.events, viewer_of=viewer_of
+    )
     await run_in_threadpool(service.start)
     app.state.webhooks = service
     try:
@@ -44,7 +55,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], lifespan=lifespan)
-NodeDep = Annotated[Node, Depends(get_node)]
 
 
 def get_webhooks(request: Request) -> WebhookService:
@@ -76,7 +86,6 @@ class CursorIn(BaseModel):
 
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    org: OrgId
     url: str = Field(max_length=URL_MAX, description="http(s) URL that receives POSTs.")
     secret: str | None = Field(
         None,
@@ -94,9 +103,9 @@ def _bad(field: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value_error"}])
 
 
-def _found(service: WebhookService, webhook_id: str) -> dict[str, Any]:
+def _found(service: WebhookService, webhook_id: str, viewer: Viewer) -> dict[str, Any]:
     hook = service.get(webhook_id)
-    if hook is None:
+    if hook is None or hook.org != viewer.org:
         raise NotFound(f"webhook {webhook_id[:40]!r}")
     return hook.as_dict()
 
@@ -109,9 +118,7 @@ def _found(service: WebhookService, webhook_id: str) -> dict[str, Any]:
     "`X-Portchain-Timestamp` and `X-Portchain-Signature: sha256=HMAC(secret, timestamp.body)`, "
     "at least once, retried with exponential backoff; the answer holds the secret, shown once.",
 )
-def register_webhook(body: WebhookIn, node: NodeDep, service: ServiceDep) -> dict[str, Any]:
-    if queries.organisation(node.storage.reader(), body.org) is None:
-        raise _bad("org", f"no organisation {body.org!r}")
+def register_webhook(body: WebhookIn, viewer: ViewerDep, service: ServiceDep) -> dict[str, Any]:
     try:
         event_filter = EventFilter.of(**body.filters.model_dump())
     except ValueError as exc:
@@ -122,26 +129,25 @@ def register_webhook(body: WebhookIn, node: NodeDep, service: ServiceDep) -> dic
         raise _bad("url", str(exc)) from None
     after = None if body.after is None else (body.after.height, body.after.index)
     try:
-        hook, secret = service.register(body.org, body.url, event_filter, body.secret, after)
+        hook, secret = service.register(viewer.org, body.url, event_filter, body.secret, after)
     except ValueError as exc:  # a cursor beyond the chain, or too many webhooks
-        raise _bad("after" if after else "org", str(exc)) from None
+        raise _bad("after" if after else "url", str(exc)) from None
     return {**hook.as_dict(), "secret": secret}
 
 
-@router.get("", summary="Registered webhooks, oldest first")
-def list_webhooks(
-    service: ServiceDep, org: Annotated[str | None, Query(max_length=32)] = None
-) -> dict[str, Any]:
-    return {"webhooks": [hook.as_dict() for hook in service.find(org)]}
+@router.get("", summary="The caller's organisation's webhooks, oldest first")
+def list_webhooks(service: ServiceDep, viewer: ViewerDep) -> dict[str, Any]:
+    return {"webhooks": [hook.as_dict() for hook in service.find(viewer.org)]}
 
 
 @router.get("/{webhook_id}", summary="One webhook, with its cursor and status")
-def get_webhook(webhook_id: str, service: ServiceDep) -> dict[str, Any]:
-    return _found(service, webhook_id)
+def get_webhook(webhook_id: str, service: ServiceDep, viewer: ViewerDep) -> dict[str, Any]:
+    return _found(service, webhook_id, viewer)
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Remove a webhook and its log")
-def delete_webhook(webhook_id: str, service: ServiceDep) -> Response:
+def delete_webhook(webhook_id: str, service: ServiceDep, viewer: ViewerDep) -> Response:
+    _found(service, webhook_id, viewer)
     if not service.delete(webhook_id):
         raise NotFound(f"webhook {webhook_id[:40]!r}")
     return Response(status_code=204)
@@ -152,7 +158,8 @@ def delete_webhook(webhook_id: str, service: ServiceDep) -> Response:
     summary="Resume a suspended webhook",
     description="Delivery restarts from the webhook's cursor: the batch it gave up on comes first.",
 )
-def resume_webhook(webhook_id: str, service: ServiceDep) -> dict[str, Any]:
+def resume_webhook(webhook_id: str, service: ServiceDep, viewer: ViewerDep) -> dict[str, Any]:
+    _found(service, webhook_id, viewer)
     hook = service.resume(webhook_id)
     if hook is None:
         raise NotFound(f"webhook {webhook_id[:40]!r}")
@@ -168,9 +175,10 @@ def resume_webhook(webhook_id: str, service: ServiceDep) -> dict[str, Any]:
 def list_deliveries(
     webhook_id: str,
     service: ServiceDep,
+    viewer: ViewerDep,
     before: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    _found(service, webhook_id)
+    _found(service, webhook_id, viewer)
     rows = service.deliveries(webhook_id, before, limit)
     return {"deliveries": rows, "next": rows[-1]["id"] if len(rows) == limit else None}
