@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
@@ -23,10 +24,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(node: Node) -> Iterator[httpx.Client]:
+def serve(node: Node, **options: Any) -> Iterator[httpx.Client]:
+    """The node's API on a free port; ``options`` go to ``create_app`` (limits, clock)."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(node), host="127.0.0.1", port=port, log_config=None, timeout_graceful_shutdown=3
+        create_app(node, **options),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -16,6 +16,8 @@ the next request. Failed sign-ins are limited per account and per client (429).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
@@ -72,10 +74,15 @@ class Forbidden(Exception):
 class AuthState:
     """What the API keeps about sign-ins: sessions, the limiter and the keystore."""
 
-    def __init__(self, node: Node, limiter: SignInLimiter | None = None) -> None:
-        self.sessions = Sessions()
+    def __init__(
+        self,
+        node: Node,
+        limiter: SignInLimiter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sessions = Sessions(clock)
         self.limiter = limiter or SignInLimiter()
-        self.keystore = Keystore(node.home.path / "data" / "keystore.db")
+        self.keystore = Keystore(node.home.keystore_path)
 
 
 def auth_state(connection: HTTPConnection) -> AuthState:

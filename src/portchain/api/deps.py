@@ -19,3 +19,6 @@ def get_node(connection: HTTPConnection) -> Node:
 
 
 NodeDep = Annotated[Node, Depends(get_node)]
+
+MAX_INT = 2**62
+"""Largest integer a route takes (heights, ids, cursors): within SQLite's 64-bit integers."""

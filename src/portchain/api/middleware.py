@@ -53,10 +53,6 @@ async def _problem(
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class Guard:
     """Request ids on every answer, then the rate limit, then the body size limit."""
 
@@ -132,27 +128,31 @@ class Guard:
                 )
                 return
         seen = 0
-        started = False
+        answered = False
 
         async def counted_receive() -> Message:
-            nonlocal seen
+            # Past the limit: answer 413 ourselves and tell the app the client has gone, so
+            # whatever the app was parsing, nothing of the body reaches a handler.
+            nonlocal seen, answered
+            if answered:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge()
+                    answered = True
+                    await _problem(
+                        send_with_id,
+                        413,
+                        "too_large",
+                        f"a request body is at most {limit} bytes",
+                        [],
+                    )
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send_with_id(message)
+        async def guarded_send(message: Message) -> None:
+            if not answered:
+                await send_with_id(message)
 
-        try:
-            await self.app(scope, counted_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _problem(
-                    send_with_id, 413, "too_large", f"a request body is at most {limit} bytes", []
-                )
+        await self.app(scope, counted_receive, guarded_send)

@@ -6,6 +6,8 @@ submits signed transactions and reads.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Response
@@ -21,7 +23,10 @@ from portchain.kernel.errors import PortchainError
 from portchain.node.node import Node
 
 
-def create_app(node: Node, limits: Limits | None = None) -> FastAPI:
+def create_app(
+    node: Node, limits: Limits | None = None, clock: Callable[[], float] = time.time
+) -> FastAPI:
+    """The API of ``node``; ``clock`` (wall time, seconds) dates sessions and their expiry."""
     app = FastAPI(
         title="portchain node API",
         version=__version__,
@@ -29,7 +34,7 @@ def create_app(node: Node, limits: Limits | None = None) -> FastAPI:
     )
     app.state.node = node
     app.add_middleware(Guard, limits=limits or Limits())
-    app.state.auth = auth.AuthState(node)
+    app.state.auth = auth.AuthState(node, clock=clock)
     app.state.rules = ReadRules(node)
     app.state.streams = events.StreamCounter()
     app.add_exception_handler(PortchainError, errors.on_portchain_error)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from portchain.cli import chain_tools, net, query
+from portchain.cli import chain_tools, net, query, users
 from portchain.cli.output import configure_logging, emit, emit_line
 from portchain.kernel import codec
 from portchain.kernel.errors import PortchainError
@@ -28,6 +28,7 @@ app = typer.Typer(
 app.add_typer(query.app, name="query")
 app.add_typer(chain_tools.keys_app, name="keys")
 app.add_typer(net.app, name="net")
+app.add_typer(users.app, name="users")
 chain_tools.register(app)
 
 HomeOpt = Annotated[Path, typer.Option("--home", help="The node's home directory.")]

@@ -56,6 +56,11 @@ class Home:
         return self.path / "data" / "portchain.db"
 
     @property
+    def keystore_path(self) -> Path:
+        """Portal users' keys, sealed under their passwords (node/keystore.py)."""
+        return self.path / "data" / "keystore.db"
+
+    @property
     def keys_dir(self) -> Path:
         return self.path / "keys"
 

@@ -160,3 +160,9 @@ class Keystore:
 
     def close(self) -> None:
         self._conn.close()
+
+    def __enter__(self) -> Keystore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 
 from portchain.api.access import ReadRules, public_event, public_events
 from portchain.api.auth import ViewerDep
-from portchain.api.deps import NodeDep
+from portchain.api.deps import MAX_INT, NodeDep
 from portchain.api.errors import NotFound
 from portchain.app.proofs import ProofError, make_bundle
 from portchain.kernel.env import format_time_ms
@@ -125,7 +125,7 @@ def _block_summary(block: Any) -> dict[str, Any]:
 def list_blocks(
     node: NodeDep,
     viewer: ViewerDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     reader = node.storage.reader()
@@ -135,7 +135,12 @@ def list_blocks(
 
 
 @router.get("/blocks/{height}", summary="One block with its transactions' results")
-def get_block(height: int, node: NodeDep, viewer: ViewerDep, rules: RulesDep) -> dict[str, Any]:
+def get_block(
+    height: Annotated[int, Path(ge=0, le=MAX_INT)],
+    node: NodeDep,
+    viewer: ViewerDep,
+    rules: RulesDep,
+) -> dict[str, Any]:
     """The header and commit are public to members; the transactions listed are those the
     caller may see (``num_txs`` in the header counts them all)."""
     reader = node.storage.reader()
@@ -211,8 +216,8 @@ def events(
     node: NodeDep,
     viewer: ViewerDep,
     rules: RulesDep,
-    after_height: Annotated[int, Query(ge=0)] = 0,
-    after_index: Annotated[int, Query(ge=-1)] = -1,
+    after_height: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    after_index: Annotated[int, Query(ge=-1, le=MAX_INT)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """``next`` is the cursor of the last event read, shown or not: pass it back to go on."""

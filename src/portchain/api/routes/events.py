@@ -30,7 +30,7 @@ from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect
 
 from portchain.api.auth import Unauthorized, ViewerDep, get_viewer
-from portchain.api.deps import NodeDep
+from portchain.api.deps import MAX_INT, NodeDep
 from portchain.api.routes import webhooks
 from portchain.kernel.access import Viewer
 from portchain.node.events import (
@@ -209,7 +209,9 @@ async def stream_events(
     viewer: ViewerDep,
     streams: Annotated[StreamCounter, Depends(stream_counter)],
     event_filter: FilterDep,
-    after_height: Annotated[int | None, Query(ge=0, description="Cursor height.")] = None,
+    after_height: Annotated[
+        int | None, Query(ge=0, le=MAX_INT, description="Cursor height.")
+    ] = None,
     after_index: Annotated[
         int | None, Query(ge=-1, le=END_OF_BLOCK, description="Cursor index (-1: whole block).")
     ] = None,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from portchain.api.auth import get_viewer
-from portchain.api.deps import NodeDep
+from portchain.api.deps import MAX_INT, NodeDep
 from portchain.api.errors import NotFound
 from portchain.modules.membership import queries
 
@@ -52,14 +52,14 @@ def key(key_id: str, node: NodeDep) -> dict[str, Any]:
 def proposals(
     node: NodeDep,
     status: Annotated[str | None, Query(pattern="^(open|passed|rejected|expired)$")] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     return {"proposals": queries.proposals(node.storage.reader(), status, after, limit)}
 
 
 @router.get("/proposals/{proposal_id}", summary="One proposal and its votes")
-def proposal(proposal_id: int, node: NodeDep) -> dict[str, Any]:
+def proposal(proposal_id: Annotated[int, Path(ge=0, le=MAX_INT)], node: NodeDep) -> dict[str, Any]:
     found = queries.proposal(node.storage.reader(), proposal_id)
     if found is None:
         raise NotFound(f"proposal {proposal_id}")

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from portchain.api.auth import ViewerDep
+from portchain.api.deps import MAX_INT
 from portchain.api.errors import NotFound
 from portchain.kernel.access import Viewer
 from portchain.modules.membership import queries
@@ -80,7 +81,7 @@ class FiltersIn(BaseModel):
 
 class CursorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    height: int = Field(ge=0)
+    height: int = Field(ge=0, le=MAX_INT)
     index: int = Field(ge=-1, le=END_OF_BLOCK)
 
 
@@ -176,7 +177,7 @@ def list_deliveries(
     webhook_id: str,
     service: ServiceDep,
     viewer: ViewerDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     _found(service, webhook_id, viewer)
