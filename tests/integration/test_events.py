@@ -508,6 +508,6 @@ def test_webhook_registrations_are_checked(served: Served) -> None:
     bad_filter = {**base, "filters": {"types": ["not a type"]}}
     assert post("/api/v1/webhooks", json=bad_filter).status_code == 400
     ahead = {**base, "after": {"height": 999, "index": 0}}
-    assert post("/api/v1/webhooks", json=ahead).status_code == 400
+    assert post("/api/v1/webhooks", json=ahead).status_code == 409  # beyond the chain
     assert served.client.delete("/api/v1/webhooks/wh_nothing").status_code == 404
     assert served.client.get("/api/v1/webhooks/wh_nothing/deliveries").status_code == 404

@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import HTTPConnection
 
@@ -127,12 +128,23 @@ def current_session(connection: HTTPConnection) -> tuple[str, Session, Viewer]:
     return token, session, viewer
 
 
-def get_viewer(connection: HTTPConnection) -> Viewer:
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="session",
+    description="A session token from POST /api/v1/auth/token (a signed challenge) or "
+    "POST /api/v1/auth/login (a password).",
+)
+"""Declares the bearer token in the OpenAPI document; :func:`current_session` checks it."""
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+
+
+def get_viewer(connection: HTTPConnection, credentials: Credentials = None) -> Viewer:
     """The organisation asking (FastAPI dependency of every read route)."""
     return current_session(connection)[2]
 
 
-def get_session(connection: HTTPConnection) -> Session:
+def get_session(connection: HTTPConnection, credentials: Credentials = None) -> Session:
     return current_session(connection)[1]
 
 
@@ -241,14 +253,14 @@ async def login(
 
 
 @router.post("/logout", status_code=204, summary="End this session")
-def logout(connection: Request, auth: AuthDep) -> Response:
+def logout(connection: Request, auth: AuthDep, credentials: Credentials = None) -> Response:
     token_value, _, _ = current_session(connection)
     auth.sessions.close(token_value)
     return Response(status_code=204)
 
 
 @router.get("/session", summary="The current session and the organisation it reads as")
-def session_info(connection: Request) -> dict[str, Any]:
+def session_info(connection: Request, credentials: Credentials = None) -> dict[str, Any]:
     _, session, viewer = current_session(connection)
     return {
         "session": session.as_dict(),

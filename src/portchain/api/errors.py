@@ -8,15 +8,61 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
 from portchain.kernel.errors import MempoolFullError, PortchainError, TooLargeError
 
 PROBLEM = "application/problem+json"
 
 
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details; ledger refusals add their stable code."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    codespace: str | None = None
+    code: int | str | None = None
+    field: str | None = None
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "model": Problem, "content": {PROBLEM: {}}}
+
+
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("Malformed input: the field and the rule it breaks"),
+    401: _problem_response("No live session, or the session's key is no longer active"),
+    403: _problem_response("Signed in, but this way in cannot do that"),
+    404: _problem_response("Not found, or not visible to the caller's organisation"),
+    409: _problem_response("Well-formed, but the node's current state rules it out"),
+    413: _problem_response("The request body is too large"),
+    422: _problem_response("Well-formed but refused by the ledger's rules (stable code)"),
+    429: _problem_response("Too many requests, sign-ins or streams (see Retry-After)"),
+    503: _problem_response("The node cannot take it now (mempool full, starting, stopping)"),
+}
+"""Every error any route may answer, declared once for the whole OpenAPI document."""
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+class Conflict(Exception):
+    """409: well-formed, but the node's current state rules it out (``field`` at fault)."""
+
+    def __init__(self, detail: str, field: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+async def on_conflict(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Conflict)
+    return problem(409, "conflict", exc.detail, field=exc.field)
 
 
 class NotFound(Exception):

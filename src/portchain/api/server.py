@@ -30,7 +30,11 @@ def create_app(
     app = FastAPI(
         title="portchain node API",
         version=__version__,
-        description="Submit signed transactions and read the ledger of a portchain node.",
+        description="Submit signed transactions and read the ledger of a portchain node. "
+        "Sign in first (POST /api/v1/auth/challenge then /api/v1/auth/token, or "
+        "/api/v1/auth/login); every read then carries `Authorization: Bearer <token>` and "
+        "shows only what the caller's organisation may see.",
+        responses=errors.COMMON_RESPONSES,
     )
     app.state.node = node
     app.add_middleware(Guard, limits=limits or Limits())
@@ -39,6 +43,7 @@ def create_app(
     app.state.streams = events.StreamCounter()
     app.add_exception_handler(PortchainError, errors.on_portchain_error)
     app.add_exception_handler(errors.NotFound, errors.on_not_found)
+    app.add_exception_handler(errors.Conflict, errors.on_conflict)
     app.add_exception_handler(RequestValidationError, errors.on_validation)
     app.add_exception_handler(auth.Unauthorized, errors.on_unauthorized)
     app.add_exception_handler(auth.Forbidden, errors.on_forbidden)
@@ -50,7 +55,15 @@ def create_app(
     app.include_router(membership.router)
     app.include_router(events.router)
 
-    @app.get("/healthz", tags=["node"], summary="Liveness: the block loop is running")
+    @app.get(
+        "/healthz",
+        tags=["node"],
+        summary="Liveness: the block loop is running",
+        responses={
+            200: {"description": "Running", "content": {"application/json": {}}},
+            503: {"description": "Failing", "content": {"application/json": {}}},
+        },
+    )
     def healthz() -> Response:
         ok = node.engine.running and node.engine.failure is None
         return Response(
@@ -59,7 +72,17 @@ def create_app(
             media_type="application/json",
         )
 
-    @app.get("/metrics", tags=["node"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["node"],
+        summary="Prometheus metrics",
+        responses={
+            200: {
+                "description": "Metrics in Prometheus' text format",
+                "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+            }
+        },
+    )
     def metrics() -> Response:
         node.metrics.mempool.set(node.engine.mempool_size)
         return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -20,6 +20,28 @@ from portchain.kernel.tx import MAX_TX_BYTES
 
 router = APIRouter(prefix="/api/v1", tags=["chain"])
 
+SIGNED_TX_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A signed transaction: the envelope and its Ed25519 signature (hex).",
+    "required": ["sig", "tx"],
+    "additionalProperties": False,
+    "properties": {
+        "sig": {"type": "string", "pattern": "^[0-9a-f]{128}$"},
+        "tx": {
+            "type": "object",
+            "required": ["action", "body", "chain_id", "seq", "signer"],
+            "additionalProperties": False,
+            "properties": {
+                "action": {"type": "string", "examples": ["membership.register_key"]},
+                "body": {"type": "object"},
+                "chain_id": {"type": "string"},
+                "seq": {"type": "integer", "minimum": 0},
+                "signer": {"type": "string", "pattern": "^[0-9a-f]{40}$"},
+            },
+        },
+    },
+}
+
 
 def get_rules(connection: HTTPConnection) -> ReadRules:
     rules: ReadRules = connection.app.state.rules
@@ -45,6 +67,12 @@ def _hash(value: str) -> bytes:
     "With wait=true the answer comes once the transaction is committed or failed. "
     "No session is needed: the transaction's own signature authenticates it (an applicant "
     "that is not a member yet submits its application this way).",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SIGNED_TX_SCHEMA}},
+        }
+    },
 )
 async def submit_tx(
     request: Request,
@@ -70,6 +98,12 @@ MAX_BATCH = 1000
     description="The body holds one transaction per line (application/x-ndjson), each exactly "
     "as signed. They are checked and admitted in order; the answer lists, per line, its status "
     "or its refusal (problem details with the stable code).",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def submit_batch(request: Request, node: NodeDep) -> dict[str, Any]:
     body = bytearray()
@@ -177,7 +211,7 @@ def status(node: NodeDep, viewer: ViewerDep) -> dict[str, Any]:
 
 @router.get("/state/{key:path}", summary="A state value, optionally with its proof bundle")
 def get_state(
-    key: Annotated[str, Path(max_length=512)],
+    key: Annotated[str, Path(pattern=r"^[!-~]{1,512}$", description="A state key.")],
     node: NodeDep,
     viewer: ViewerDep,
     rules: RulesDep,

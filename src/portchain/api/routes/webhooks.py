@@ -20,10 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from portchain.api.auth import ViewerDep
 from portchain.api.deps import MAX_INT
-from portchain.api.errors import NotFound
+from portchain.api.errors import Conflict, NotFound
 from portchain.kernel.access import Viewer
 from portchain.modules.membership import queries
-from portchain.node.events import END_OF_BLOCK, FILTER_VALUES_MAX, EventFilter
+from portchain.node.events import (
+    END_OF_BLOCK,
+    FILTER_VALUE_CHARS,
+    FILTER_VALUES_MAX,
+    EventFilter,
+)
 from portchain.node.node import Node
 from portchain.node.webhooks import SECRET_MAX, SECRET_MIN, URL_MAX, WebhookService, check_url
 
@@ -66,17 +71,19 @@ def get_webhooks(request: Request) -> WebhookService:
 
 
 ServiceDep = Annotated[WebhookService, Depends(get_webhooks)]
-FilterValues = Annotated[list[str], Field(max_length=FILTER_VALUES_MAX)]
+ModuleName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+EventType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,79}$")]
+FilterValue = Annotated[str, Field(min_length=1, max_length=FILTER_VALUE_CHARS)]
 
 
 class FiltersIn(BaseModel):
     """Which events to deliver; empty lists mean no restriction (see the events stream)."""
 
     model_config = ConfigDict(extra="forbid")
-    modules: FilterValues = []
-    types: FilterValues = []
-    objects: FilterValues = []
-    parties: FilterValues = []
+    modules: Annotated[list[ModuleName], Field(max_length=FILTER_VALUES_MAX)] = []
+    types: Annotated[list[EventType], Field(max_length=FILTER_VALUES_MAX)] = []
+    objects: Annotated[list[FilterValue], Field(max_length=FILTER_VALUES_MAX)] = []
+    parties: Annotated[list[FilterValue], Field(max_length=FILTER_VALUES_MAX)] = []
 
 
 class CursorIn(BaseModel):
@@ -87,7 +94,12 @@ class CursorIn(BaseModel):
 
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(max_length=URL_MAX, description="http(s) URL that receives POSTs.")
+    url: str = Field(
+        max_length=URL_MAX,
+        pattern=r"^https?://[A-Za-z0-9][A-Za-z0-9.\-]{0,252}(:[0-9]{1,5})?(/[!-~]*)?$",
+        description="http(s) URL that receives POSTs: a host name or IPv4 address, an "
+        "optional port and path, no credentials.",
+    )
     secret: str | None = Field(
         None,
         min_length=SECRET_MIN,
@@ -131,8 +143,8 @@ def register_webhook(body: WebhookIn, viewer: ViewerDep, service: ServiceDep) ->
     after = None if body.after is None else (body.after.height, body.after.index)
     try:
         hook, secret = service.register(viewer.org, body.url, event_filter, body.secret, after)
-    except ValueError as exc:  # a cursor beyond the chain, or too many webhooks
-        raise _bad("after" if after else "url", str(exc)) from None
+    except ValueError as exc:  # a cursor beyond the chain, or too many webhooks: the state's
+        raise Conflict(str(exc), "after" if after else "url") from None
     return {**hook.as_dict(), "secret": secret}
 
 
