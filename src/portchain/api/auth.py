@@ -86,7 +86,7 @@ class AuthState:
         self.keystore = Keystore(node.home.keystore_path)
 
 
-def auth_state(connection: HTTPConnection) -> AuthState:
+async def auth_state(connection: HTTPConnection) -> AuthState:
     state: AuthState = connection.app.state.auth
     return state
 
@@ -114,7 +114,7 @@ def current_session(connection: HTTPConnection) -> tuple[str, Session, Viewer]:
     token = bearer_token(connection)
     if token is None:
         raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
-    auth = auth_state(connection)
+    auth: AuthState = connection.app.state.auth
     session = auth.sessions.get(token)
     if session is None:
         raise Unauthorized("the session has expired or was signed out", "session_expired")
@@ -139,12 +139,12 @@ BEARER = HTTPBearer(
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 
 
-def get_viewer(connection: HTTPConnection, credentials: Credentials = None) -> Viewer:
+async def get_viewer(connection: HTTPConnection, credentials: Credentials = None) -> Viewer:
     """The organisation asking (FastAPI dependency of every read route)."""
     return current_session(connection)[2]
 
 
-def get_session(connection: HTTPConnection, credentials: Credentials = None) -> Session:
+async def get_session(connection: HTTPConnection, credentials: Credentials = None) -> Session:
     return current_session(connection)[1]
 
 

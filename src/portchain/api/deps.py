@@ -13,7 +13,7 @@ from starlette.requests import HTTPConnection
 from portchain.node.node import Node
 
 
-def get_node(connection: HTTPConnection) -> Node:
+async def get_node(connection: HTTPConnection) -> Node:
     node: Node = connection.app.state.node
     return node
 

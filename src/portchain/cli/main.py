@@ -215,18 +215,28 @@ def bench(
     events: Annotated[
         bool, typer.Option("--events", help="Measure event delivery to subscribers instead.")
     ] = False,
+    api: Annotated[
+        bool, typer.Option("--api", help="Measure API read latency under load instead.")
+    ] = False,
+    readers: Annotated[int, typer.Option(help="Concurrent API readers (--api).")] = 32,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON result here.")] = None,
 ) -> None:
     """Measure committed tx/s, submit-to-commit latency, memory, Ed25519 and state-root rates.
 
     With --events: latency from commit to SUBSCRIBERS server-sent-event subscribers.
 
+    With --api: p50/p99 latency of READERS signed-in clients reading while blocks commit.
+
     With --engine cometbft: committed tx/s and latency on a local network of VALIDATORS
     CometBFT nodes, then the same load on CometBFT's kvstore app, and the ratio.
     """
     from portchain.bench.solo import run_bench
 
-    if events:
+    if api:
+        from portchain.bench.api import measure_read_latency
+
+        result = measure_read_latency(readers=readers)
+    elif events:
         from portchain.bench.events import measure_event_latency
 
         result = measure_event_latency(subscribers=subscribers)

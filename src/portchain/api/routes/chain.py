@@ -43,7 +43,7 @@ SIGNED_TX_SCHEMA: dict[str, Any] = {
 }
 
 
-def get_rules(connection: HTTPConnection) -> ReadRules:
+async def get_rules(connection: HTTPConnection) -> ReadRules:
     rules: ReadRules = connection.app.state.rules
     return rules
 

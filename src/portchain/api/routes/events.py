@@ -29,7 +29,7 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect
 
-from portchain.api.auth import Unauthorized, ViewerDep, get_viewer
+from portchain.api.auth import Unauthorized, ViewerDep, current_session
 from portchain.api.deps import MAX_INT, NodeDep
 from portchain.api.routes import webhooks
 from portchain.kernel.access import Viewer
@@ -82,7 +82,7 @@ class StreamCounter:
                 self._open.pop(org, None)
 
 
-def stream_counter(connection: HTTPConnection) -> StreamCounter:
+async def stream_counter(connection: HTTPConnection) -> StreamCounter:
     counter: StreamCounter = connection.app.state.streams
     return counter
 
@@ -273,10 +273,10 @@ async def events_ws(websocket: WebSocket) -> None:
     closed with 1008 and the reason. Resume with after_height/after_index.
     """
     node: Node = websocket.app.state.node
-    streams = stream_counter(websocket)
+    streams: StreamCounter = websocket.app.state.streams
     await websocket.accept()
     try:
-        viewer = await run_in_threadpool(get_viewer, websocket)
+        viewer = (await run_in_threadpool(current_session, websocket))[2]
     except Unauthorized as exc:
         await websocket.close(code=1008, reason=str(exc)[:120])
         return

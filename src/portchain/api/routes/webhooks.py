@@ -63,7 +63,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], lifespan=lifespan)
 
 
-def get_webhooks(request: Request) -> WebhookService:
+async def get_webhooks(request: Request) -> WebhookService:
     service: WebhookService | None = getattr(request.app.state, "webhooks", None)
     if service is None:
         raise HTTPException(503, "webhooks are not running (the API is starting or stopping)")
