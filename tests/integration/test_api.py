@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from portchain.app.genesis import GenesisDoc
+from portchain.app.genesis import GenesisDoc, Validator
 from portchain.app.proofs import check_bundle
 from portchain.engines.solo import SoloConfig
 from portchain.kernel.crypto import SigningKey
@@ -17,6 +17,7 @@ from portchain.kernel.tx import MAX_TX_BYTES, Tx, sign
 from portchain.node.home import Home
 from portchain.node.node import Node
 from portchain.node.presets import DEMO_CAST, create_network
+from portchain.sdk import Client, ProofError
 from served import serve, sign_in
 
 
@@ -159,3 +160,26 @@ def test_a_batch_is_admitted_in_order_with_a_result_per_line(
             break
         first = client.get(f"/api/v1/txs/{answer[0]['hash']}").json()
     assert first["status"] == "committed"
+
+
+def test_the_sdk_reads_a_value_verified_against_genesis_or_a_trusted_app_hash(
+    api: tuple[httpx.Client, Home, GenesisDoc],
+) -> None:
+    client, home, genesis = api
+    done = client.post("/api/v1/txs?wait=true", content=register(home, 0)).json()
+    key_id = next(e for e in done["events"] if e["type"] == "membership.key_registered")[
+        "attributes"
+    ]["key"]
+    with Client(str(client.base_url), key=home.load_key("BRIGHTWAVE").key) as sdk:
+        record = sdk.verified_state(f"membership/key/{key_id}", genesis=genesis)
+        assert record["org"] == "BRIGHTWAVE"
+        assert sdk.verified_state("membership/key/" + "0" * 40, genesis=genesis) is None
+        app_hash = bytes.fromhex(sdk.status()["app_hash"])
+        trusted = sdk.verified_state(f"membership/key/{key_id}", trusted_app_hash=app_hash)
+        assert trusted == record
+        with pytest.raises(ProofError):
+            sdk.verified_state(f"membership/key/{key_id}", trusted_app_hash=b"\x01" * 32)
+        outsider = Validator(name="x", public_key=SigningKey.generate().public_key.hex(), power=10)
+        stranger = genesis.model_copy(update={"validators": [outsider]})
+        with pytest.raises(ProofError):
+            sdk.verified_state(f"membership/key/{key_id}", genesis=stranger)

@@ -13,7 +13,13 @@ webhook delivery on the receiving side. Every deliberate error is a :class:`Clie
 from portchain.sdk._sse import LedgerEvent
 from portchain.sdk.aio import AsyncClient
 from portchain.sdk.client import Client
-from portchain.sdk.errors import ClientError, NodeError, StreamError, WebhookVerificationError
+from portchain.sdk.errors import (
+    ClientError,
+    NodeError,
+    ProofError,
+    StreamError,
+    WebhookVerificationError,
+)
 from portchain.sdk.webhooks import verify_webhook
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "ClientError",
     "LedgerEvent",
     "NodeError",
+    "ProofError",
     "StreamError",
     "WebhookVerificationError",
     "verify_webhook",

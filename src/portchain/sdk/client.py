@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Generator
 from types import TracebackType
@@ -9,7 +10,11 @@ from typing import Any
 
 import httpx
 
+from portchain.app.genesis import GenesisDoc
+from portchain.app.proofs import ProofError as BundleError
+from portchain.app.proofs import check_bundle
 from portchain.kernel.crypto import SigningKey
+from portchain.kernel.smt import Proof, verify_proof
 from portchain.kernel.tx import Tx, sign
 from portchain.sdk._sse import (
     END_OF_BLOCK,
@@ -19,7 +24,7 @@ from portchain.sdk._sse import (
     filter_params,
 )
 from portchain.sdk.auth import KeyAuth, TokenAuth
-from portchain.sdk.errors import NodeError
+from portchain.sdk.errors import NodeError, ProofError
 
 __all__ = ["Client", "NodeError"]
 
@@ -125,6 +130,40 @@ class Client:
 
     def tx(self, tx_hash: str) -> dict[str, Any]:
         return self._json(self._http.get(f"/api/v1/txs/{tx_hash}"))  # type: ignore[no-any-return]
+
+    def verified_state(
+        self,
+        key: str,
+        *,
+        genesis: GenesisDoc | None = None,
+        trusted_app_hash: bytes | None = None,
+    ) -> Any:
+        """``key``'s value (None if absent), proven, without trusting this node.
+
+        With ``genesis``: the proof bundle is checked offline against the genesis validators
+        (more than 2/3 of the voting power signed the app hash the Merkle proof leads to).
+        With ``trusted_app_hash``: the bundle must be at that app hash and the Merkle proof must
+        lead to it. Raises :class:`ProofError` otherwise.
+        """
+        if genesis is None and trusted_app_hash is None:
+            raise ValueError("give the genesis or a trusted app hash to verify against")
+        bundle = self.state(key, prove=True)["proof_bundle"]
+        if bundle.get("key") != key:
+            raise ProofError(f"the node proved {bundle.get('key')!r}, not {key!r}")
+        if genesis is not None:
+            try:
+                checked = check_bundle(bundle, genesis)
+            except BundleError as exc:
+                raise ProofError(str(exc)) from None
+            app_hash = bytes.fromhex(checked["app_hash"])
+        else:
+            app_hash = bytes.fromhex(bundle.get("commit", {}).get("app_hash", ""))
+        if trusted_app_hash is not None and app_hash != trusted_app_hash:
+            raise ProofError("the proof is not at the trusted app hash")
+        value = None if bundle["value"] is None else bytes.fromhex(bundle["value"])
+        if not verify_proof(app_hash, key.encode(), value, Proof.from_dict(bundle["proof"])):
+            raise ProofError("the Merkle proof does not lead to the app hash")
+        return None if value is None else json.loads(value)
 
     def state(self, key: str, prove: bool = False) -> dict[str, Any]:
         response = self._http.get(f"/api/v1/state/{key}", params={"prove": str(prove).lower()})

@@ -3,6 +3,7 @@
     ClientError                    anything the SDK raises on purpose
      ├── NodeError                 the node answered with problem+json (status, problem)
      ├── StreamError               an event stream ended and could not be resumed
+     ├── ProofError                a proven read does not check against what the caller trusts
      └── WebhookVerificationError  a webhook delivery's signature or timestamp is not valid
 
 Network failures surface as httpx's own exceptions (``httpx.TransportError``).
@@ -38,3 +39,7 @@ class StreamError(ClientError):
 
 class WebhookVerificationError(ClientError):
     """A webhook delivery did not come from a holder of the secret, or came too late."""
+
+
+class ProofError(ClientError):
+    """A value read with its proof does not check against the trusted app hash or validators."""
