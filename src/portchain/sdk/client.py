@@ -156,6 +156,8 @@ class Client:
             except BundleError as exc:
                 raise ProofError(str(exc)) from None
             app_hash = bytes.fromhex(checked["app_hash"])
+        elif bundle.get("engine") == "cometbft":  # CometBFT's header carries the app hash
+            app_hash = bytes.fromhex(bundle["header"]["app_hash"])
         else:
             app_hash = bytes.fromhex(bundle.get("commit", {}).get("app_hash", ""))
         if trusted_app_hash is not None and app_hash != trusted_app_hash:

@@ -106,6 +106,16 @@ def test_a_refusal_at_check_tx_comes_back_with_portchain_code(net: PortchainNet)
     assert refused.value.status == 422
 
 
+def test_a_node_api_serves_proofs_that_the_sdk_checks_against_genesis(
+    net: PortchainNet,
+) -> None:
+    genesis = load_genesis(net.home / "genesis.json")
+    with api(net, 1) as client:
+        record = client.verified_state("membership/org/MERIDIAN", genesis=genesis)
+        assert record["id"] == "MERIDIAN"
+        assert client.verified_state("membership/org/NOBODY", genesis=genesis) is None
+
+
 def test_a_proof_from_a_node_checks_offline_and_fails_when_altered(
     net: PortchainNet, tmp_path: Path
 ) -> None:

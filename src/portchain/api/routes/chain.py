@@ -223,8 +223,17 @@ def get_state(
     if not rules.state(viewer, reader, key):
         raise NotFound(f"state key {key!r}")
     if prove:
+        # On a CometBFT node the commit is CometBFT's: the next block's signed header.
         try:
-            bundle = make_bundle(reader, node.chain_id, key)
+            if node.engine.name != "cometbft":
+                bundle = make_bundle(reader, node.chain_id, key)
+            else:
+                from portchain.engines.cometbft import light
+
+                rpc_url = light.node_rpc_url(node.home.path)
+                if rpc_url is None:
+                    raise ProofError("this node does not know its CometBFT node's RPC address")
+                bundle = light.make_bundle(reader, node.chain_id, key, rpc_url)
         except ProofError as exc:
             raise NotFound(f"a proof ({exc})") from None
         value = bundle["value"]
