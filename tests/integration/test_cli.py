@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from portchain.cli.main import app
+from portchain.kernel.crypto import SigningKey
 
 runner = CliRunner()
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -87,6 +88,33 @@ def test_init_tx_query_prove_and_check_proof(tmp_path: Path) -> None:
     run("prove", "--home", home, "--key", key, "--out", str(bundle_path))
     checked = run("check-proof", str(bundle_path), "--genesis", f"{home}/genesis.json")
     assert checked["valid"] and checked["present"] and '"shipper"' in checked["value"]
+    # A trusted validator set other than the genesis one: the genesis signer is not in it.
+    trusted = tmp_path / "validators.json"
+    outsider = {"name": "elsewhere", "public_key": SigningKey.generate().public_key.hex()}
+    trusted.write_text(json.dumps([{**outsider, "power": 10}]))
+    refused = runner.invoke(
+        app,
+        [
+            "check-proof",
+            str(bundle_path),
+            "--genesis",
+            f"{home}/genesis.json",
+            "--validators",
+            str(trusted),
+        ],
+    )
+    assert refused.exit_code == 1 and "voting power" in json.loads(refused.stdout)["problem"]
+    genesis_set = json.loads((tmp_path / "net" / "genesis.json").read_text())["validators"]
+    trusted.write_text(json.dumps({"validators": genesis_set}))
+    accepted = run(
+        "check-proof",
+        str(bundle_path),
+        "--genesis",
+        f"{home}/genesis.json",
+        "--validators",
+        str(trusted),
+    )
+    assert accepted["valid"]
     bundle = json.loads(bundle_path.read_text())
     bundle["value"] = bundle["value"].replace("73686970706572", "62616e6b000000")  # shipper -> bank
     bundle_path.write_text(json.dumps(bundle))

@@ -88,15 +88,38 @@ def prove(
 def check_proof(
     bundle: Annotated[Path, typer.Argument(help="The proof bundle (JSON).")],
     genesis: Annotated[Path, typer.Option("--genesis", help="The network's genesis.json.")],
+    validators: Annotated[
+        Path | None,
+        typer.Option(
+            "--validators",
+            help="A validator set to trust instead of the genesis one (JSON: a list of "
+            "{name, public_key, power}), e.g. after governance changed the validators.",
+        ),
+    ] = None,
 ) -> None:
-    """Check a proof bundle offline against the genesis; exit 1 on any tampering."""
-    from portchain.app.genesis import load_genesis
+    """Check a proof bundle offline against the genesis; exit 1 on any tampering.
+
+    More than 2/3 of the voting power of the genesis validators (or of the --validators set)
+    must have signed the app hash the Merkle proof leads to.
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    from portchain.app.genesis import Validator, load_genesis
     from portchain.app.proofs import ProofError, check_bundle
 
     try:
         data = json.loads(bundle.read_text())
-        result = check_bundle(data, load_genesis(genesis))
-    except (ProofError, ValueError, OSError) as exc:
+        trusted = load_genesis(genesis)
+        if validators is not None:
+            listed = json.loads(validators.read_text())
+            if isinstance(listed, dict):
+                listed = listed.get("validators")
+            chosen = TypeAdapter(list[Validator]).validate_python(listed)
+            if not chosen:
+                raise ValueError("the trusted validator set is empty")
+            trusted = trusted.model_copy(update={"validators": chosen})
+        result = check_bundle(data, trusted)
+    except (ProofError, ValueError, OSError, ValidationError) as exc:
         emit_line({"valid": False, "problem": str(exc)})
         raise typer.Exit(1) from None
     emit_line(result)
