@@ -36,9 +36,19 @@ VERIFIED_CACHE_SIZE = 200_000
 
 
 def default_modules() -> list[ModuleSpec]:
+    """Every module, wired to the others' read functions through their declared interfaces."""
+    from portchain.modules.logistics import module as logistics
+    from portchain.modules.logistics import provides as logistics_provides
     from portchain.modules.membership import module as membership
+    from portchain.modules.membership import store as membership_store
+    from portchain.modules.port import module as port
+    from portchain.modules.port import provides as port_provides
 
-    return [membership.MODULE]
+    return [
+        membership.MODULE,
+        logistics.build(terminals=port_provides.terminal, organisations=membership_store.get_org),
+        port.build(logistics=logistics_provides, organisations=membership_store),
+    ]
 
 
 def default_directory() -> SignerDirectory:
