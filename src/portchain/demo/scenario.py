@@ -48,6 +48,27 @@ class Run:
             raise StepFailed(title, outcome)
         return outcome
 
+    def ensure(
+        self,
+        title: str,
+        key: SigningKey,
+        action: str,
+        body: dict[str, Any],
+        exists: tuple[str, int],
+    ) -> dict[str, Any]:
+        """:meth:`act` for a record made once per network (a terminal, a vessel): on a later
+        run the ledger answers ``exists`` (codespace, code), and the demo goes on."""
+        outcome = send(self.gateway, key, action, body)
+        error = outcome.get("error") or {}
+        if (error.get("codespace"), error.get("code")) == exists:
+            self.report(f"{title} (already done)", outcome)
+            return outcome
+        self.steps.append({"step": title, "action": action, **outcome})
+        self.report(title, outcome)
+        if outcome.get("status") != "committed":
+            raise StepFailed(title, outcome)
+        return outcome
+
 
 def _free_name(base: str, taken: Callable[[str], bool]) -> str:
     """``base``, or ``base-2``, ``base-3``... so the demo can run again on the same home."""
@@ -78,7 +99,7 @@ def run_scenario(
 
 Chapter = Callable[[Run], None]
 
-CHAPTERS: tuple[str, ...] = ()
+CHAPTERS: tuple[str, ...] = ("port",)
 """The trade's chapters after governance, in order: ``portchain/demo/<name>.py`` defines
 ``chapter(run)`` (the contract, the booking and the moves, the documents, the bill of
 lading...) and reads what earlier chapters left in ``run.facts``."""
