@@ -127,14 +127,14 @@ def test_init_tx_query_prove_and_check_proof(tmp_path: Path) -> None:
 def test_demo_runs_on_an_empty_home_and_again_and_verifies(tmp_path: Path) -> None:
     home = str(tmp_path / "demo")
     first = run("demo", "--home", home)
-    # 9 steps of governance, 16 of the container's trip from Shekou to Rotterdam.
-    assert first["ok"] and first["steps"] == 25
+    # 9 steps of governance, 2 of the sales contract, 16 of the container's trip.
+    assert first["ok"] and first["steps"] == 27
     second = run("demo", "--home", home)
     # Terminals and the vessel exist already: 3 steps are skipped, their transactions fail.
-    assert second["ok"] and second["steps"] == 22 and second["height"] > first["height"]
+    assert second["ok"] and second["steps"] == 24 and second["height"] > first["height"]
     summary = run("verify", "--home", home)
     assert summary["ok"] and summary["height"] == second["height"]
-    assert (summary["transactions"], summary["failed_transactions"]) == (50, 3)
+    assert (summary["transactions"], summary["failed_transactions"]) == (54, 3)
     terminal = run("query", "state", "--home", home, "port/terminal/NLRTM-DDT")
     assert terminal["value"]["org"] == "RTM-DELTA"
     orgs = run("query", "orgs", "--home", home)

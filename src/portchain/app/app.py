@@ -43,10 +43,17 @@ def default_modules() -> list[ModuleSpec]:
     from portchain.modules.membership import store as membership_store
     from portchain.modules.port import module as port
     from portchain.modules.port import provides as port_provides
+    from portchain.modules.trade import module as trade
+    from portchain.modules.trade import provides as trade_provides
 
     return [
         membership.MODULE,
-        logistics.build(terminals=port_provides.terminal, organisations=membership_store.get_org),
+        trade.build(organisations=membership_store.get_org),
+        logistics.build(
+            terminals=port_provides.terminal,
+            organisations=membership_store.get_org,
+            contracts=trade_provides.contract,
+        ),
         port.build(logistics=logistics_provides, organisations=membership_store),
     ]
 

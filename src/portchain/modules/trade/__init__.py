@@ -1,0 +1,1 @@
+"""Trade: sales contracts between a seller and a buyer."""
