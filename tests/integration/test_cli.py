@@ -137,6 +137,14 @@ def test_demo_runs_on_an_empty_home_and_again_and_verifies(tmp_path: Path) -> No
     assert (summary["transactions"], summary["failed_transactions"]) == (54, 3)
     terminal = run("query", "state", "--home", home, "port/terminal/NLRTM-DDT")
     assert terminal["value"]["org"] == "RTM-DELTA"
+    # Each organisation reads what it may see, as through the API.
+    mine = run("logistics", "bookings", "--home", home, "--as", "BRIGHTWAVE")["bookings"]
+    assert len(mine) == 2 and {b["status"] for b in mine} == {"CONFIRMED"}
+    assert run("logistics", "bookings", "--home", home, "--as", "HOLLANDBANK")["bookings"] == []
+    assert len(run("trade", "contracts", "--home", home, "--as", "HOLLANDHOME")["contracts"]) == 2
+    assert run("trade", "contracts", "--home", home, "--as", "MERIDIAN")["contracts"] == []
+    at_rotterdam = run("port", "containers", "--home", home, "--as", "RTM-DELTA", "NLRTM-DDT")
+    assert [c["arrived_by"] for c in at_rotterdam] == ["DISC", "DISC"]
     orgs = run("query", "orgs", "--home", home)
     assert {"DELTA-MARINE", "DELTA-MARINE-2"} <= {o["id"] for o in orgs if o["status"] == "active"}
 

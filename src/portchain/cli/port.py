@@ -9,16 +9,14 @@ the same answers the API gives it. Moves are reported with ``portchain tx`` (the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from portchain.cli.output import emit
-from portchain.kernel.access import Viewer
-from portchain.modules.membership import queries as membership
+from portchain.cli.viewing import found as _found
+from portchain.cli.viewing import open_as as _open
 from portchain.modules.port import queries
-from portchain.node.home import Home, HomeError
-from portchain.storage.sqlite import Reader, _connect
 
 app = typer.Typer(
     help="Terminals, berth schedules, containers at a terminal and a container's moves.",
@@ -29,34 +27,6 @@ app = typer.Typer(
 HomeOpt = Annotated[Path, typer.Option("--home", help="The node's home directory.")]
 AsOpt = Annotated[str, typer.Option("--as", help="ORG or ORG/USER whose view to show.")]
 LimitOpt = Annotated[int, typer.Option(help="Most rows to show.", min=1, max=queries.MAX_PAGE)]
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def _open(home: Path, who: str) -> tuple[Reader, Viewer]:
-    target = Home(home)
-    if not target.db_path.exists():
-        _fail(f"{home} has no database yet; run portchain up or demo")
-    try:
-        key = target.load_key(who)
-    except HomeError as exc:
-        _fail(str(exc))
-        raise
-    reader = Reader(_connect(target.db_path))
-    viewer = membership.viewer(reader, key.key.key_id)
-    if viewer is None:
-        _fail(f"the key of {who} is not an active key of an active organisation")
-        raise AssertionError
-    return reader, viewer
-
-
-def _found(value: Any, what: str) -> None:
-    if value is None:
-        _fail(f"{what} not found")
-    emit(value)
 
 
 @app.command()
