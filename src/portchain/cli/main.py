@@ -222,6 +222,11 @@ def bench(
         bool, typer.Option("--api", help="Measure API read latency under load instead.")
     ] = False,
     readers: Annotated[int, typer.Option(help="Concurrent API readers (--api).")] = 32,
+    port: Annotated[
+        bool,
+        typer.Option("--port", help="Container events/s, then a port-scale load and its reads."),
+    ] = False,
+    containers: Annotated[int, typer.Option(help="Containers in the port-scale load.")] = 100_000,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON result here.")] = None,
 ) -> None:
     """Measure committed tx/s, submit-to-commit latency, memory, Ed25519 and state-root rates.
@@ -230,12 +235,21 @@ def bench(
 
     With --api: p50/p99 latency of READERS signed-in clients reading while blocks commit.
 
+    With --port: committed container events per second, then CONTAINERS containers with ten
+    events each and the p50/p99 of "containers at my terminal" and a container's history.
+
     With --engine cometbft: committed tx/s and latency on a local network of VALIDATORS
     CometBFT nodes, then the same load on CometBFT's kvstore app, and the ratio.
     """
     from portchain.bench.solo import run_bench
 
-    if api:
+    if port:
+        from portchain.bench.port import run_port_bench
+
+        result = run_port_bench(
+            events=txs, containers=containers, progress=lambda m: typer.echo(m, err=True)
+        )
+    elif api:
         from portchain.bench.api import measure_read_latency
 
         result = measure_read_latency(readers=readers)
