@@ -139,7 +139,7 @@ BEARER = HTTPBearer(
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 
 
-async def get_viewer(connection: HTTPConnection, credentials: Credentials = None) -> Viewer:
+def get_viewer(connection: HTTPConnection, credentials: Credentials = None) -> Viewer:
     """The organisation asking (FastAPI dependency of every read route)."""
     return current_session(connection)[2]
 

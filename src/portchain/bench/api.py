@@ -51,8 +51,14 @@ def _registration(home: Home, org: str, seq: int) -> bytes:
 
 
 async def _read_loop(
-    base_url: str, token: str, targets: dict[str, list[str]], duration: float, seed: int
+    base_url: str,
+    token: str,
+    targets: dict[str, list[str]],
+    duration: float,
+    seed: int,
+    interval: float,
 ) -> list[tuple[str, float, int]]:
+    """Reads until ``duration`` ends; one every ``interval`` seconds (0: back to back)."""
     rng = random.Random(seed)
     out: list[tuple[str, float, int]] = []
     routes = [
@@ -66,7 +72,11 @@ async def _read_loop(
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
         end = time.monotonic() + duration
+        next_at = time.monotonic() + rng.random() * interval
         while time.monotonic() < end:
+            if interval:
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                next_at += interval
             name, path = rng.choice(routes)
             started = time.perf_counter()
             response = await client.get(path())
@@ -83,11 +93,12 @@ def _reader_process(
     duration: float,
     seed: int,
     results: Any,
+    interval: float,
 ) -> None:
     async def main() -> list[tuple[str, float, int]]:
         runs = await asyncio.gather(
             *(
-                _read_loop(base_url, token, targets, duration, seed * 1000 + i)
+                _read_loop(base_url, token, targets, duration, seed * 1000 + i, interval)
                 for i in range(concurrency)
             )
         )
@@ -102,8 +113,16 @@ def measure_read_latency(
     duration: float = 20.0,
     preload: int = 2000,
     write_rate: float = 200.0,
+    read_rate: float | None = 100.0,
 ) -> dict[str, Any]:
-    """p50 and p99 of API reads while the node commits ``write_rate`` tx/s."""
+    """p50 and p99 of API reads while the node commits ``write_rate`` tx/s.
+
+    With ``read_rate`` the readers together send that many reads per second, each on its
+    own schedule (an open load: latency is the node's answer time under the write load);
+    with None each reader sends its next read as soon as it has the last answer (a closed
+    load: the node's read capacity, with queueing in the latency).
+    """
+    interval = readers / read_rate if read_rate else 0.0
     with tempfile.TemporaryDirectory(prefix="portchain-bench-api-") as tmp:
         home = Home(Path(tmp))
         create_network(home, chain_id=CHAIN_ID, cast=DEMO_CAST)
@@ -175,7 +194,7 @@ def measure_read_latency(
         workers = [
             context.Process(
                 target=_reader_process,
-                args=(base_url, token, targets, share, duration, i, results),
+                args=(base_url, token, targets, share, duration, i, results, interval),
                 daemon=True,
             )
             for i, share in enumerate(shares)
@@ -215,6 +234,7 @@ def measure_read_latency(
             "duration_s": duration,
             "preload_txs": preload,
             "write_rate_tx_s": write_rate,
+            "read_rate_per_s": read_rate,
         },
         "requests": len(samples),
         "errors": len(samples) - len(ok),

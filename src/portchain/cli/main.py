@@ -222,6 +222,9 @@ def bench(
         bool, typer.Option("--api", help="Measure API read latency under load instead.")
     ] = False,
     readers: Annotated[int, typer.Option(help="Concurrent API readers (--api).")] = 32,
+    read_rate: Annotated[
+        float, typer.Option(help="Reads per second in all (--api); 0: as fast as answered.")
+    ] = 100.0,
     port: Annotated[
         bool,
         typer.Option("--port", help="Container events/s, then a port-scale load and its reads."),
@@ -252,7 +255,7 @@ def bench(
     elif api:
         from portchain.bench.api import measure_read_latency
 
-        result = measure_read_latency(readers=readers)
+        result = measure_read_latency(readers=readers, read_rate=read_rate or None)
     elif events:
         from portchain.bench.events import measure_event_latency
 
