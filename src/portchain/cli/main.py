@@ -221,7 +221,7 @@ def bench(
     api: Annotated[
         bool, typer.Option("--api", help="Measure API read latency under load instead.")
     ] = False,
-    readers: Annotated[int, typer.Option(help="Concurrent API readers (--api).")] = 32,
+    readers: Annotated[int, typer.Option(help="Concurrent API readers (--api).")] = 4,
     read_rate: Annotated[
         float, typer.Option(help="Reads per second in all (--api); 0: as fast as answered.")
     ] = 100.0,
@@ -255,7 +255,9 @@ def bench(
     elif api:
         from portchain.bench.api import measure_read_latency
 
-        result = measure_read_latency(readers=readers, read_rate=read_rate or None)
+        result = measure_read_latency(
+            readers=readers, processes=1 if readers <= 8 else 2, read_rate=read_rate or None
+        )
     elif events:
         from portchain.bench.events import measure_event_latency
 
