@@ -159,6 +159,13 @@ class Home:
         self._write_secret(self.keys_dir / org / "encryption.json", {"secret": key.secret.hex()})
         return key
 
+    def load_encryption_key(self, org: str) -> EncryptionKey:
+        """``org``'s private encryption key (it opens the document keys sealed to ``org``)."""
+        path = self.keys_dir / org / "encryption.json"
+        if not path.exists():
+            raise HomeError(f"no encryption key of {org} in {self.keys_dir}")
+        return EncryptionKey(bytes.fromhex(json.loads(path.read_text())["secret"]))
+
     def validator_key(self) -> SigningKey:
         path = self.keys_dir / "validator.json"
         if not path.exists():

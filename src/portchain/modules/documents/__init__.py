@@ -1,0 +1,1 @@
+"""Documents: a vault of encrypted trade documents, anchored and shared on the ledger."""

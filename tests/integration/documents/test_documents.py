@@ -1,0 +1,197 @@
+"""The document vault: sealed to the organisations granted, anchored by hash, on a real node."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nacl.exceptions
+import pytest
+
+from portchain.engines.solo import SoloConfig
+from portchain.kernel.errors import PortchainError
+from portchain.kernel.tx import Tx, sign
+from portchain.modules.documents.sealing import OVERHEAD, open_document, seal_document, seal_key
+from portchain.node.home import Home
+from portchain.node.node import Node
+from portchain.node.presets import DEMO_CAST, create_network
+from served import client_as, serve
+
+CHAIN = "documents-test"
+INVOICE = json.dumps(
+    {"invoice": "BW-2026-0042", "seller": "BRIGHTWAVE", "total": "USD 51,100.00"}
+).encode()
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[tuple[Node, Home]]:
+    home = Home(tmp_path / "home")
+    create_network(home, chain_id=CHAIN, cast=DEMO_CAST)
+    running = Node(home, SoloConfig(block_interval=0.05))
+    running.start()
+    yield running, home
+    running.stop()
+
+
+def send(node: Node, home: Home, org: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+    key = home.load_key(org).key
+    raw = sign(Tx(CHAIN, key.key_id, node.next_sequence(key.key_id), action, body), key)
+    return node.submit(raw, wait=True)
+
+
+def public_key(home: Home, org: str) -> bytes:
+    return home.load_encryption_key(org).public_key
+
+
+def anchor_body(home: Home, doc_id: str, plaintext: bytes, grantees: list[str]) -> dict[str, Any]:
+    ciphertext, sealed = seal_document(plaintext, {o: public_key(home, o) for o in grantees})
+    return {
+        "doc_id": doc_id,
+        "doc_type": "commercial_invoice",
+        "media_type": "application/json",
+        "plaintext_sha256": hashlib.sha256(plaintext).hexdigest(),
+        "ciphertext": base64.b64encode(ciphertext).decode(),
+        "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
+        "size": len(plaintext),
+        "grants": sealed,
+    }
+
+
+def test_only_granted_organisations_open_it_and_a_later_grant_works(
+    node: tuple[Node, Home],
+) -> None:
+    running, home = node
+    body = anchor_body(home, "INV-42", INVOICE, ["HOLLANDBANK", "HOLLANDHOME"])
+    assert send(running, home, "BRIGHTWAVE", "documents.anchor", body)["status"] == "committed"
+    with serve(running) as base:
+        for org in ("HOLLANDBANK", "HOLLANDHOME"):
+            with client_as(base, home.load_key(org).key) as client:
+                record = client.get("/api/v1/documents/INV-42").json()
+                blob = client.get("/api/v1/documents/INV-42/content").content
+                opened = open_document(blob, record["sealed_key"], home.load_encryption_key(org))
+                assert opened == INVOICE
+        with client_as(base, home.load_key("NL-CUSTOMS").key) as customs:
+            assert customs.get("/api/v1/documents/INV-42").status_code == 404
+            assert customs.get("/api/v1/documents/INV-42/content").status_code == 404
+            # Its own key opens none of the seals made for others.
+            for sealed in body["grants"].values():
+                with pytest.raises(nacl.exceptions.CryptoError):
+                    open_document(
+                        base64.b64decode(body["ciphertext"]),
+                        sealed,
+                        home.load_encryption_key("NL-CUSTOMS"),
+                    )
+            # The issuer grants it later, with a key only it can unseal from its own seal.
+            issuer_record = None
+            with client_as(base, home.load_key("BRIGHTWAVE").key) as issuer:
+                issuer_record = issuer.get("/api/v1/documents/INV-42")
+                assert issuer_record.status_code == 200
+            content_key = _content_key(home, body)
+            late = {
+                "doc_id": "INV-42",
+                "org": "NL-CUSTOMS",
+                "sealed_key": seal_key(content_key, public_key(home, "NL-CUSTOMS")),
+            }
+            assert (
+                send(running, home, "BRIGHTWAVE", "documents.grant", late)["status"] == "committed"
+            )
+            record = customs.get("/api/v1/documents/INV-42").json()
+            blob = customs.get("/api/v1/documents/INV-42/content").content
+            assert (
+                open_document(blob, record["sealed_key"], home.load_encryption_key("NL-CUSTOMS"))
+                == INVOICE
+            )
+        revoke = {"doc_id": "INV-42", "org": "HOLLANDBANK"}
+        assert send(running, home, "BRIGHTWAVE", "documents.revoke_grant", revoke)["status"] == (
+            "committed"
+        )
+        with client_as(base, home.load_key("HOLLANDBANK").key) as bank:
+            assert bank.get("/api/v1/documents/INV-42/content").status_code == 404
+
+
+def _content_key(home: Home, body: dict[str, Any]) -> bytes:
+    """The issuer's client kept the content key; here it is recovered from a grantee's seal."""
+    from portchain.modules.documents.sealing import open_key
+
+    return open_key(body["grants"]["HOLLANDHOME"], home.load_encryption_key("HOLLANDHOME"))
+
+
+def test_the_ciphertext_reveals_nothing_but_its_length(node: tuple[Node, Home]) -> None:
+    running, home = node
+    first = anchor_body(home, "A", INVOICE, ["HOLLANDHOME"])
+    second = anchor_body(home, "B", INVOICE, ["HOLLANDHOME"])
+    one, two = (base64.b64decode(b["ciphertext"]) for b in (first, second))
+    assert one != two and len(one) == len(two) == len(INVOICE) + OVERHEAD
+    assert send(running, home, "BRIGHTWAVE", "documents.anchor", first)["status"] == "committed"
+    database = home.db_path.read_bytes() + home.db_path.with_name("portchain.db-wal").read_bytes()
+    for fragment in (b"BW-2026-0042", b"51,100", b'"total"'):
+        assert fragment not in database and fragment not in one
+
+
+def test_anyone_holding_the_file_asks_whether_it_is_anchored(node: tuple[Node, Home]) -> None:
+    running, home = node
+    first = anchor_body(home, "COO-1", b"certificate of origin v1", ["HOLLANDHOME"])
+    second = anchor_body(home, "COO-2", b"certificate of origin v2", ["HOLLANDHOME"])
+    for body in (first, second):
+        assert send(running, home, "BRIGHTWAVE", "documents.anchor", body)["status"] == "committed"
+    supersede = {"doc_id": "COO-1", "by": "COO-2"}
+    assert send(running, home, "BRIGHTWAVE", "documents.supersede", supersede)["status"] == (
+        "committed"
+    )
+    with serve(running) as base, client_as(base, home.load_key("MAASHAUL").key) as anyone:
+        digest = hashlib.sha256(b"certificate of origin v1").hexdigest()
+        answer = anyone.get(f"/api/v1/documents/anchors/{digest}").json()
+        assert answer["issuer"] == "BRIGHTWAVE" and answer["superseded_by"] == "COO-2"
+        assert "grants" not in answer and "sealed_key" not in answer
+        unknown = hashlib.sha256(b"never anchored").hexdigest()
+        assert anyone.get(f"/api/v1/documents/anchors/{unknown}").status_code == 404
+
+
+def test_who_may_do_what_and_bad_input(node: tuple[Node, Home]) -> None:
+    running, home = node
+    body = anchor_body(home, "PL-1", b"packing list", ["HOLLANDHOME"])
+    assert send(running, home, "BRIGHTWAVE", "documents.anchor", body)["status"] == "committed"
+
+    def failed(org: str, action: str, payload: dict[str, Any], code: int) -> None:
+        outcome = send(running, home, org, action, payload)
+        assert outcome["status"] == "failed", outcome
+        assert (outcome["error"]["codespace"], outcome["error"]["code"]) == ("documents", code)
+
+    grant = {"doc_id": "PL-1", "org": "NL-CUSTOMS", "sealed_key": "ab" * 80}
+    failed("HOLLANDHOME", "documents.grant", grant, 3)  # a grantee is not the issuer
+    failed("MERIDIAN", "documents.grant", grant, 2)  # an outsider is told it does not exist
+    failed("BRIGHTWAVE", "documents.anchor", body, 1)  # the id is taken
+    tampered = {**body, "doc_id": "PL-2", "ciphertext_sha256": "00" * 32}
+    failed("BRIGHTWAVE", "documents.anchor", tampered, 4)
+    failed(
+        "BRIGHTWAVE",
+        "documents.anchor",
+        {**body, "doc_id": "PL-3", "grants": {"NOBODY": "ab" * 80}},
+        5,
+    )
+    failed("BRIGHTWAVE", "documents.revoke_grant", {"doc_id": "PL-1", "org": "MERIDIAN"}, 6)
+    # Failed transactions use up their sequence numbers and nothing else.
+    with serve(running) as base, client_as(base, home.load_key("HOLLANDHOME").key) as client:
+        record = client.get("/api/v1/documents/PL-1").json()
+        assert [g["org"] for g in record["grants"]] == ["HOLLANDHOME"]
+    for field, change in (
+        ("body.doc_type", {"doc_type": "love_letter"}),
+        ("body.media_type", {"media_type": "application/x-msdownload"}),
+        ("body.ciphertext", {"ciphertext": "not base64!"}),
+        ("body.size", {"size": 10**9}),
+        ("body.grants", {"grants": {}}),
+        ("body.plaintext_sha256", {"plaintext_sha256": "xyz"}),
+    ):
+        with pytest.raises(PortchainError) as refused:  # refused at admission
+            send(
+                running,
+                home,
+                "BRIGHTWAVE",
+                "documents.anchor",
+                {**body, "doc_id": "PL-9", **change},
+            )
+        assert refused.value.field.startswith(field), (field, refused.value)
