@@ -38,6 +38,7 @@ VERIFIED_CACHE_SIZE = 200_000
 def default_modules() -> list[ModuleSpec]:
     """Every module, wired to the others' read functions through their declared interfaces."""
     from portchain.modules.documents import module as documents
+    from portchain.modules.ebl import module as ebl
     from portchain.modules.logistics import module as logistics
     from portchain.modules.logistics import provides as logistics_provides
     from portchain.modules.membership import module as membership
@@ -57,6 +58,11 @@ def default_modules() -> list[ModuleSpec]:
         ),
         port.build(logistics=logistics_provides, organisations=membership_store),
         documents.build(organisations=membership_store.get_org),
+        ebl.build(
+            bookings=logistics_provides.booking,
+            loaded=port_provides.loaded,
+            organisations=membership_store.get_org,
+        ),
     ]
 
 
