@@ -413,6 +413,7 @@ WHO_MAY: list[tuple[str, str, str, Body, str | None]] = [
     ("the holder signs", SHIPPER, "sign", ref(), None),
     ("the holder surrenders", SHIPPER, "surrender", ref(purpose="delivery"), None),
     ("not to itself", SHIPPER, "endorse_to_order", ref(to=SHIPPER), "transfer_not_allowed"),
+    ("not back to the carrier", SHIPPER, "endorse", ref(to=CARRIER), "transfer_not_allowed"),
     ("not to a non-member", SHIPPER, "endorse_to_order", ref(to="NOBODY"), "not_a_member"),
     ("the carrier does not move it", CARRIER, "transfer", ref(to=BANK), "not_the_holder"),
     ("the carrier does not endorse it", CARRIER, "endorse", ref(to=BANK), "not_the_holder"),

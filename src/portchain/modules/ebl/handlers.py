@@ -236,6 +236,7 @@ def apply_transfer(
     _held(bill, ctx)
     if msg.to == bill.holder:
         raise errors.TransferNotAllowed(f"{msg.to} already holds it", field="body.to")
+    _not_to_carrier(bill, msg.to)
     if bill.form == "STRAIGHT" and msg.to != bill.consignee:
         raise errors.TransferNotAllowed(
             f"a straight bill goes only to its consignee {bill.consignee}", field="body.to"
@@ -249,6 +250,13 @@ def apply_transfer(
     moved = replace(bill, holder=msg.to, chain=_append(bill, _entry(env, ctx, "TRANSFER", msg.to)))
     store.put_bill(state, moved)
     return [events.bill_event(moved, "transferred", ctx.signer.org, msg.to)]
+
+
+def _not_to_carrier(bill: Bill, to: str) -> None:
+    if to == bill.carrier:
+        raise errors.TransferNotAllowed(
+            f"the bill goes back to its carrier {bill.carrier} only by surrender", field="body.to"
+        )
 
 
 def _endorsable(bill: Bill, ctx: Context) -> None:
@@ -276,6 +284,7 @@ def _endorse(
     _endorsable(bill, ctx)
     if msg.to == ctx.signer.org:
         raise errors.TransferNotAllowed("endorse it to another party", field="body.to")
+    _not_to_carrier(bill, msg.to)
     _member(deps, state, msg.to, "body.to")
     entries = [_entry(env, ctx, action, msg.to)]
     if msg.deliver:
