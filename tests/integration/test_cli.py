@@ -153,3 +153,32 @@ def test_init_refuses_a_home_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "something").write_text("x")
     result = runner.invoke(app, ["init", "--home", str(tmp_path)])
     assert result.exit_code == 1 and "not empty" in result.output
+
+
+def test_users_add_registers_a_key_with_the_admin_flag_as_asked(tmp_path: Path) -> None:
+    home = str(tmp_path / "net")
+    run("init", "--home", home, "--chain-id", "cli-users")
+    for username, flags in (("ann", ["--admin"]), ("bob", [])):
+        result = runner.invoke(
+            app,
+            [
+                "users",
+                "add",
+                "--home",
+                home,
+                "--as",
+                "BRIGHTWAVE",
+                username,
+                "--password-stdin",
+                *flags,
+            ],
+            input="correct horse battery staple\n",
+        )
+        assert result.exit_code == 0, result.output
+        added = json.loads(result.stdout)
+        assert added["registered"]["status"] == "committed"
+        key_id = added["user"]["key_id"]
+        key = run("query", "state", "--home", home, f"membership/key/{key_id}")
+        assert key["value"]["admin"] is (username == "ann"), key
+    listed = run("users", "list", "--home", home)
+    assert sorted(user["username"] for user in listed["users"]) == ["ann", "bob"]

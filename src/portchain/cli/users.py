@@ -56,7 +56,7 @@ def add_user(
     from portchain.node.gateway import connect, send
 
     check_password(password)
-    admin = home.load_key(org).key
+    org_admin = home.load_key(org).key
     key = SigningKey.generate()
     with Keystore(home.keystore_path) as keystore:
         if any(user.username == username for user in keystore.users()):
@@ -73,7 +73,7 @@ def add_user(
                 "label": username,
                 "admin": admin,
             }
-            outcome = send(gateway, admin, "membership.register_key", body)
+            outcome = send(gateway, org_admin, "membership.register_key", body)
         if outcome.get("status") != "committed":
             return {"registered": outcome}
         user = keystore.add(username, org, key, password)
@@ -98,7 +98,9 @@ def add(
     """Create USERNAME for ORG: a new key, registered on the ledger, sealed under a password."""
     password = _password(password_stdin)
     try:
-        result = add_user(Home(home), org, username, password, roles.split(",") if roles else None)
+        result = add_user(
+            Home(home), org, username, password, roles.split(",") if roles else None, admin
+        )
     except (HomeError, KeystoreError) as exc:
         _fail(str(exc), 2)
     emit(result)
