@@ -127,14 +127,16 @@ def test_init_tx_query_prove_and_check_proof(tmp_path: Path) -> None:
 def test_demo_runs_on_an_empty_home_and_again_and_verifies(tmp_path: Path) -> None:
     home = str(tmp_path / "demo")
     first = run("demo", "--home", home)
-    # 9 steps of governance, 2 of the sales contract, 16 of the container's trip.
-    assert first["ok"] and first["steps"] == 27
+    # 9 steps of governance, 2 of the sales contract, 14 of the container's trip to departure,
+    # 3 documents anchored, 5 to issue and endorse the bill of lading twice, 5 at arrival
+    # (arrival, discharge, a late grant to customs, the surrender and its acceptance).
+    assert first["ok"] and first["steps"] == 38
     second = run("demo", "--home", home)
     # Terminals and the vessel exist already: 3 steps are skipped, their transactions fail.
-    assert second["ok"] and second["steps"] == 24 and second["height"] > first["height"]
+    assert second["ok"] and second["steps"] == 35 and second["height"] > first["height"]
     summary = run("verify", "--home", home)
     assert summary["ok"] and summary["height"] == second["height"]
-    assert (summary["transactions"], summary["failed_transactions"]) == (54, 3)
+    assert (summary["transactions"], summary["failed_transactions"]) == (76, 3)
     terminal = run("query", "state", "--home", home, "port/terminal/NLRTM-DDT")
     assert terminal["value"]["org"] == "RTM-DELTA"
     # Each organisation reads what it may see, as through the API.
@@ -147,6 +149,36 @@ def test_demo_runs_on_an_empty_home_and_again_and_verifies(tmp_path: Path) -> No
     assert [c["arrived_by"] for c in at_rotterdam] == ["DISC", "DISC"]
     orgs = run("query", "orgs", "--home", home)
     assert {"DELTA-MARINE", "DELTA-MARINE-2"} <= {o["id"] for o in orgs if o["status"] == "active"}
+    # The bills of lading: the bank held them once and still sees them; an outsider does not.
+    bills = run("ebl", "list", "--home", home, "--as", "HOLLANDBANK")
+    assert [(b["status"], b["holder"]) for b in bills] == [
+        ("SURRENDERED_FOR_DELIVERY", "MERIDIAN")
+    ] * 2
+    reference = bills[-1]["reference"]
+    assert run("ebl", "list", "--home", home, "--as", "HOLLANDBANK", "--holding") == []
+    hidden = runner.invoke(app, ["ebl", "show", "--home", home, "--as", "SZTRADEBANK", reference])
+    assert hidden.exit_code == 1 and "not found" in hidden.output
+    exported = run("ebl", "dcsa", "--home", home, "--as", "HOLLANDHOME", reference)
+    assert [link["actionCode"] for link in exported["endorsementChain"]] == [
+        "ISSUE",
+        "ENDORSE_TO_ORDER",
+        "TRANSFER",
+        "ENDORSE_TO_ORDER",
+        "TRANSFER",
+        "SURRENDER_FOR_DELIVERY",
+        "SURRENDERED",
+    ]
+    # The importer hands a proof of the bill's status to an outsider, who checks it offline.
+    bundle = tmp_path / "bill-proof.json"
+    run("ebl", "proof", "--home", home, "--as", "HOLLANDHOME", reference, "--out", str(bundle))
+    checked = run("check-proof", str(bundle), "--genesis", f"{home}/genesis.json")
+    assert checked["valid"] and checked["title"]["status"] == "SURRENDERED_FOR_DELIVERY"
+    assert checked["title"]["holder"] == "MERIDIAN" and checked["title"]["chain_length"] == 7
+    forged = json.loads(bundle.read_text())
+    forged["value"] = forged["value"].replace(b"MERIDIAN".hex(), b"SZTRADEB".hex())
+    bundle.write_text(json.dumps(forged))
+    refused = runner.invoke(app, ["check-proof", str(bundle), "--genesis", f"{home}/genesis.json"])
+    assert refused.exit_code == 1 and json.loads(refused.stdout)["valid"] is False
 
 
 def test_init_refuses_a_home_that_is_not_empty(tmp_path: Path) -> None:

@@ -18,7 +18,16 @@ from portchain import __version__
 from portchain.api import auth, errors
 from portchain.api.access import ReadRules
 from portchain.api.middleware import Guard, Limits
-from portchain.api.routes import chain, documents, events, logistics, membership, port, trade
+from portchain.api.routes import (
+    chain,
+    documents,
+    ebl,
+    events,
+    logistics,
+    membership,
+    port,
+    trade,
+)
 from portchain.kernel.errors import PortchainError
 from portchain.node.node import Node
 
@@ -57,6 +66,7 @@ def create_app(
     app.include_router(logistics.router)
     app.include_router(port.router)
     app.include_router(documents.router)
+    app.include_router(ebl.router)
     app.include_router(events.router)
 
     @app.get(

@@ -122,7 +122,27 @@ def check_proof(
     except (ProofError, ValueError, OSError, ValidationError) as exc:
         emit_line({"valid": False, "problem": str(exc)})
         raise typer.Exit(1) from None
-    emit_line(result)
+    title = proven_title(result.get("key", ""), result.get("value"))
+    emit_line(result if title is None else {**result, "title": title})
+
+
+def proven_title(key: str, value: str | None) -> dict[str, object] | None:
+    """What a proven transport document says about its title: status, holder, endorsee."""
+    from portchain.modules.ebl import store
+
+    if not key.startswith(store.DOC) or value is None:
+        return None
+    bill = json.loads(value)
+    return {
+        "reference": bill["reference"],
+        "document_type": bill["document_type"],
+        "status": bill["status"],
+        "holder": bill["holder"],
+        "endorsee": bill["endorsee"],
+        "blank_endorsed": bill["blank"],
+        "carrier": bill["carrier"],
+        "chain_length": len(bill["chain"]),
+    }
 
 
 @keys_app.command("new")

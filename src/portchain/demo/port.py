@@ -4,8 +4,9 @@ Shekou's and Rotterdam's port operators register their terminals; the carrier re
 vessel and schedules a call at each; the exporter books with the carrier (linked to the
 sales contract when the trade chapter made one) and the carrier confirms; the carrier
 registers a container and assigns it; the Shekou terminal gates it in laden and loads it;
-the vessel departs, arrives at Rotterdam, and the Rotterdam terminal discharges it. Each
-run books a new container, so the demo can run again on the same network.
+the vessel departs. :func:`arrival` (the arrival chapter) has it arrive at Rotterdam, where
+the terminal discharges it. Each run books a new container, so the demo can run again on
+the same network.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def chapter(run: Run) -> None:
         "logistics.add_seal",
         {"number": number, "seal": f"BW{run_no:06d}", "source": "SHIPPER"},
     )
-    shekou, rotterdam = home.load_key("SHEKOU-CT").key, home.load_key("RTM-DELTA").key
+    shekou = home.load_key("SHEKOU-CT").key
 
     def transport(call_id: str, event: str, at: int) -> None:
         run.act(
@@ -120,16 +121,39 @@ def chapter(run: Run) -> None:
         {**at_shekou, "call_id": calls["CNSHK"]},
     )
     transport(calls["CNSHK"], "DEPA", start + DAY_MS)
-    transport(calls["NLRTM"], "ARRI", start + 30 * DAY_MS)
+    run.facts.update(
+        booking=reference,
+        container=number,
+        calls=calls,
+        terminals=sorted(terminals),
+        voyage_start_ms=start,
+    )
+
+
+def arrival(run: Run) -> None:
+    """The vessel arrives at Rotterdam and the terminal discharges the container (the
+    ``arrival`` chapter, after the bill of lading has changed hands at sea)."""
+    carrier, rotterdam = run.home.load_key("MERIDIAN").key, run.home.load_key("RTM-DELTA").key
+    call_id, number = run.facts["calls"]["NLRTM"], run.facts["container"]
     run.act(
-        f"RTM-DELTA discharges {number} from {calls['NLRTM']}",
+        f"MERIDIAN reports ARRI ACT at {call_id}",
+        carrier,
+        "logistics.report_transport",
+        {
+            "call_id": call_id,
+            "event": "ARRI",
+            "classifier": "ACT",
+            "time_ms": run.facts["voyage_start_ms"] + 30 * DAY_MS,
+        },
+    )
+    run.act(
+        f"RTM-DELTA discharges {number} from {call_id}",
         rotterdam,
         "port.discharge",
         {
             "container": number,
             "terminal": "NLRTM-DDT",
             "empty_indicator": "LADEN",
-            "call_id": calls["NLRTM"],
+            "call_id": call_id,
         },
     )
-    run.facts.update(booking=reference, container=number, calls=calls, terminals=sorted(terminals))

@@ -99,7 +99,7 @@ def run_scenario(
 
 Chapter = Callable[[Run], None]
 
-CHAPTERS: tuple[str, ...] = ("trade", "port")
+CHAPTERS: tuple[str, ...] = ("trade", "port", "documents", "ebl", "arrival")
 """The trade's chapters after governance, in order: ``portchain/demo/<name>.py`` defines
 ``chapter(run)`` (the contract, the booking and the moves, the documents, the bill of
 lading...) and reads what earlier chapters left in ``run.facts``."""

@@ -31,7 +31,7 @@ def test_demo_on_four_validators_then_net_status_kill_start_and_down(
     try:
         demo = run("demo", "--home", home, "--engine", "cometbft")
         # The whole scenario: governance, the sales contract, the container's trip.
-        assert demo == {"ok": True, "steps": 27, "height": demo["height"]}  # type: ignore[index]
+        assert demo == {"ok": True, "steps": 38, "height": demo["height"]}  # type: ignore[index]
         status = run("net", "status", "--home", home)
         assert isinstance(status, list) and len(status) == 4
         assert len({node["app_hash"] for node in status}) <= 2  # one block apart at most

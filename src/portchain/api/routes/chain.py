@@ -17,6 +17,8 @@ from portchain.app.proofs import ProofError, make_bundle
 from portchain.kernel.env import format_time_ms
 from portchain.kernel.errors import PortchainError, TooLargeError
 from portchain.kernel.tx import MAX_TX_BYTES
+from portchain.node.node import Node
+from portchain.storage.sqlite import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["chain"])
 
@@ -223,25 +225,30 @@ def get_state(
     if not rules.state(viewer, reader, key):
         raise NotFound(f"state key {key!r}")
     if prove:
-        # On a CometBFT node the commit is CometBFT's: the next block's signed header.
-        try:
-            if node.engine.name != "cometbft":
-                bundle = make_bundle(reader, node.chain_id, key)
-            else:
-                from portchain.engines.cometbft import light
-
-                rpc_url = light.node_rpc_url(node.home.path)
-                if rpc_url is None:
-                    raise ProofError("this node does not know its CometBFT node's RPC address")
-                bundle = light.make_bundle(reader, node.chain_id, key, rpc_url)
-        except ProofError as exc:
-            raise NotFound(f"a proof ({exc})") from None
+        bundle = proof_bundle(node, reader, key)
         value = bundle["value"]
         return {"key": key, "value": _decode(value), "proof_bundle": bundle}
     raw = reader.get(key)
     if raw is None:
         raise NotFound(f"state key {key!r}")
     return {"key": key, "value": _decode(raw.hex())}
+
+
+def proof_bundle(node: Node, reader: Reader, key: str) -> dict[str, Any]:
+    """A proof bundle of ``key`` at the last committed height, for ``portchain check-proof``.
+
+    On a CometBFT node the commit is CometBFT's: the next block's signed header."""
+    try:
+        if node.engine.name != "cometbft":
+            return make_bundle(reader, node.chain_id, key)
+        from portchain.engines.cometbft import light
+
+        rpc_url = light.node_rpc_url(node.home.path)
+        if rpc_url is None:
+            raise ProofError("this node does not know its CometBFT node's RPC address")
+        return light.make_bundle(reader, node.chain_id, key, rpc_url)
+    except ProofError as exc:
+        raise NotFound(f"a proof ({exc})") from None
 
 
 def _decode(value_hex: str | None) -> Any:

@@ -1,0 +1,105 @@
+"""The demo's documents chapter: the exporter shares its commercial documents.
+
+BRIGHTWAVE seals its commercial invoice, packing list and certificate of origin, each under
+a fresh key, to itself, both banks and the importer (their encryption keys as the ledger
+publishes them), and anchors them. :func:`late_grant` (in the arrival chapter) grants the
+certificate of origin to Dutch customs, which joined the story later and still reads it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from portchain.demo.scenario import Run
+from portchain.modules.documents.sealing import open_key, seal_document, seal_key, sha256_hex
+from portchain.modules.membership import store as membership
+from portchain.storage.sqlite import Reader, _connect
+
+ISSUER = "BRIGHTWAVE"
+READERS = ("SZTRADEBANK", "HOLLANDBANK", "HOLLANDHOME")
+
+
+def _public_key(run: Run, org: str) -> bytes:
+    """``org``'s encryption key as registered on the ledger."""
+    reader = Reader(_connect(run.home.db_path))
+    found = membership.get_org(reader, org)
+    if found is None:
+        raise LookupError(f"no organisation {org}")
+    return bytes.fromhex(found.encryption_key)
+
+
+def _papers(run: Run) -> dict[str, tuple[str, dict[str, object]]]:
+    booking, container = run.facts["booking"], run.facts["container"]
+    return {
+        "commercial_invoice": (
+            f"INV-{booking}",
+            {
+                "invoice": f"BW-INV-{booking}",
+                "seller": "BRIGHTWAVE",
+                "buyer": "HOLLANDHOME",
+                "incoterm": "CIF Rotterdam",
+                "lines": [{"hs": "940542", "description": "LED panels", "cartons": 2400}],
+                "currency": "USD",
+                "total_minor": 16_800_000,
+            },
+        ),
+        "packing_list": (
+            f"PL-{booking}",
+            {"container": container, "cartons": 2400, "gross_kg": 18_400, "net_kg": 16_900},
+        ),
+        "certificate_of_origin": (
+            f"COO-{booking}",
+            {"origin": "CN", "exporter": "BRIGHTWAVE", "hs": "940542", "issued_by": "CCPIT"},
+        ),
+    }
+
+
+def chapter(run: Run) -> None:
+    issuer = run.home.load_key(ISSUER).key
+    recipients = {org: _public_key(run, org) for org in (ISSUER, *READERS)}
+    anchored = {}
+    for doc_type, (doc_id, content) in _papers(run).items():
+        plaintext = json.dumps(content, sort_keys=True).encode()
+        ciphertext, sealed = seal_document(plaintext, recipients)
+        run.act(
+            f"{ISSUER} anchors its {doc_type.replace('_', ' ')} {doc_id} for the banks and "
+            "the importer",
+            issuer,
+            "documents.anchor",
+            {
+                "doc_id": doc_id,
+                "doc_type": doc_type,
+                "media_type": "application/json",
+                "plaintext_sha256": sha256_hex(plaintext),
+                "ciphertext": base64.b64encode(ciphertext).decode(),
+                "ciphertext_sha256": sha256_hex(ciphertext),
+                "size": len(plaintext),
+                "grants": sealed,
+            },
+        )
+        anchored[doc_type] = doc_id
+    run.facts["documents"] = anchored
+
+
+def late_grant(run: Run) -> None:
+    """BRIGHTWAVE grants the certificate of origin to NL-CUSTOMS, sealing the document's key
+    (which it opens from its own grant) to the customs' encryption key."""
+    from portchain.modules.documents import store as documents
+
+    doc_id = run.facts["documents"]["certificate_of_origin"]
+    reader = Reader(_connect(run.home.db_path))
+    document = documents.get_document(reader, doc_id)
+    assert document is not None
+    own = next(g.sealed_key for g in document.grants if g.org == ISSUER)
+    content_key = open_key(own, run.home.load_encryption_key(ISSUER))
+    run.act(
+        f"{ISSUER} grants {doc_id} to NL-CUSTOMS, which sees it though it came later",
+        run.home.load_key(ISSUER).key,
+        "documents.grant",
+        {
+            "doc_id": doc_id,
+            "org": "NL-CUSTOMS",
+            "sealed_key": seal_key(content_key, _public_key(run, "NL-CUSTOMS")),
+        },
+    )
