@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ from portchain.engines.cometbft.node_process import CRASH_ENV
 from portchain.kernel.block import Block, Commit
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
+from portchain.node.home import Home
 from portchain.sdk.client import NodeError
 from portchain.storage.sqlite import Reader, Storage, _connect
 
@@ -163,6 +165,142 @@ def test_a_proof_from_a_node_checks_offline_and_fails_when_altered(
             sig["signature"] = base64.b64encode(bytes(raw)).decode()
 
     assert "voting power" in tampered(forge)["problem"]
+
+
+def test_two_transfers_of_one_bill_sent_to_two_nodes_exactly_one_succeeds(
+    net: PortchainNet,
+) -> None:
+    """Two staff keys of the holder hand the same blank-endorsed bill to two different banks
+    through two different nodes at once: every node agrees that one transfer happened."""
+    from portchain.kernel.identifiers import iso6346_check_digit
+
+    senders = {
+        org: Submitter(net, 0, org)
+        for org in ("SHEKOU-PORT", "SHEKOU-CT", "MERIDIAN", "BRIGHTWAVE")
+    }
+
+    def step(org: str, action: str, body: dict[str, object]) -> None:
+        outcome = senders[org].send(wait=True, action=action, body=body)
+        assert outcome["status"] == "committed" and not outcome.get("error"), (action, outcome)
+
+    number = "NETU000001"
+    number += str(iso6346_check_digit(number))
+    step(
+        "SHEKOU-PORT",
+        "port.register_terminal",
+        {"terminal_id": "CNSHK-SCT", "name": "Shekou SCT", "org": "SHEKOU-CT"},
+    )
+    step("MERIDIAN", "logistics.register_vessel", {"imo": "9321483", "name": "Star", "flag": "SG"})
+    step(
+        "MERIDIAN",
+        "logistics.schedule_call",
+        {
+            "call_id": "NET-CALL-1",
+            "imo": "9321483",
+            "terminal": "CNSHK-SCT",
+            "voyage": "001W",
+            "planned_arrival_ms": 1_900_000_000_000,
+            "planned_departure_ms": 1_900_086_400_000,
+        },
+    )
+    step(
+        "BRIGHTWAVE",
+        "logistics.request_booking",
+        {
+            "reference": "NET-BK-1",
+            "carrier": "MERIDIAN",
+            "shipper": "BRIGHTWAVE",
+            "vessel_call": "NET-CALL-1",
+            "port_of_loading": "CNSHK",
+            "port_of_discharge": "NLRTM",
+            "equipment": [{"size_type": "22G1", "count": 1}],
+        },
+    )
+    step("MERIDIAN", "logistics.confirm", {"reference": "NET-BK-1"})
+    step("MERIDIAN", "logistics.register_container", {"number": number, "size_type": "22G1"})
+    step("MERIDIAN", "logistics.assign_container", {"number": number, "reference": "NET-BK-1"})
+    move = {"container": number, "terminal": "CNSHK-SCT", "empty_indicator": "LADEN"}
+    step("SHEKOU-CT", "port.gate_in", move)
+    step("SHEKOU-CT", "port.load", {**move, "call_id": "NET-CALL-1"})
+    step(
+        "MERIDIAN",
+        "ebl.draft",
+        {
+            "reference": "NETBL1",
+            "booking": "NET-BK-1",
+            "form": "BLANK",
+            "containers": [number],
+            "cargo_description": "LED panels",
+            "packages": 10,
+            "gross_weight_kg": 900,
+        },
+    )
+    step("BRIGHTWAVE", "ebl.approve", {"reference": "NETBL1", "version": 1})
+    step("MERIDIAN", "ebl.issue", {"reference": "NETBL1"})
+    clerk = SigningKey.generate()
+    step(
+        "BRIGHTWAVE",
+        "membership.register_key",
+        {"public_key": clerk.public_key.hex(), "roles": ["shipper"]},
+    )
+    for sender in senders.values():
+        sender.close()
+
+    admin = Home(net.home).load_key("BRIGHTWAVE").key
+    with api(net, 1) as first, api(net, 3) as second:
+        chain_id = first.chain_id()
+        raws = [
+            (
+                first,
+                sign(
+                    Tx(
+                        chain_id,
+                        admin.key_id,
+                        first.next_sequence(admin.key_id),
+                        "ebl.transfer",
+                        {"reference": "NETBL1", "to": "HOLLANDBANK"},
+                    ),
+                    admin,
+                ),
+            ),
+            (
+                second,
+                sign(
+                    Tx(
+                        chain_id,
+                        clerk.key_id,
+                        0,
+                        "ebl.transfer",
+                        {"reference": "NETBL1", "to": "SZTRADEBANK"},
+                    ),
+                    clerk,
+                ),
+            ),
+        ]
+        outcomes: list[dict[str, object]] = [{}, {}]
+
+        def submit(i: int) -> None:
+            client, raw = raws[i]
+            outcomes[i] = client.submit(raw, wait=True)
+
+        threads = [threading.Thread(target=submit, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    succeeded = [o for o in outcomes if o.get("status") == "committed"]
+    failed = [o for o in outcomes if o.get("status") == "failed"]
+    assert len(succeeded) == 1 and len(failed) == 1, outcomes
+    assert failed[0]["error"]["codespace"] == "ebl"  # type: ignore[index]
+    assert failed[0]["error"]["code"] == 6  # type: ignore[index]  # not_the_holder
+    winner = "HOLLANDBANK" if outcomes[0] is succeeded[0] else "SZTRADEBANK"
+    top = max(int(o["height"]) for o in outcomes)  # type: ignore[call-overload]
+    for index in range(4):
+        wait_until(f"node {index} at height {top}", lambda i=index: app_height(net, i) >= top)
+        with api(net, index, "BRIGHTWAVE") as client:
+            bill = client.state("ebl/doc/NETBL1")["value"]
+        assert bill["holder"] == winner, index
+        assert [e["action"] for e in bill["chain"]] == ["ISSUE", "TRANSFER"]
 
 
 def test_verify_replays_a_cometbft_nodes_database(net: PortchainNet) -> None:
