@@ -206,7 +206,8 @@ def webhook(net: Network) -> Exposure:
 
 
 def a_trade(net: Network) -> list[Exposure]:
-    """A contract, a booking, a container and its moves, a call's manifest."""
+    """A contract, a booking, a container and its moves, a call's manifest, a bill of lading
+    endorsed to a bank."""
     contract = {
         "contract_id": "SC-MATRIX",
         "seller": "BRIGHTWAVE",
@@ -275,6 +276,27 @@ def a_trade(net: Network) -> list[Exposure]:
         "port.gate_in",
         {"container": box, "terminal": "CNSHK-SCT", "empty_indicator": "LADEN"},
     )
+    net.committed(
+        "SHEKOU-CT",
+        "port.load",
+        {"container": box, "terminal": "CNSHK-SCT", "empty_indicator": "LADEN", "call_id": "MX-1"},
+    )
+    bill = "BLMX123456"
+    net.committed(
+        "MERIDIAN",
+        "ebl.draft",
+        {
+            "reference": bill,
+            "booking": "BK-MATRIX",
+            "containers": [box],
+            "cargo_description": "Ovens",
+            "packages": 10,
+            "gross_weight_kg": 400,
+        },
+    )
+    net.committed("BRIGHTWAVE", "ebl.approve", {"reference": bill, "version": 1})
+    net.committed("MERIDIAN", "ebl.issue", {"reference": bill})
+    net.committed("BRIGHTWAVE", "ebl.endorse_to_order", {"reference": bill, "to": "HOLLANDBANK"})
     booking_parties = frozenset({"MERIDIAN", "BRIGHTWAVE", "PEARLFWD", "HOLLANDHOME"})
     terminal_side = frozenset({"SHEKOU-CT", "SHEKOU-PORT", "CN-CUSTOMS"})
     return [
@@ -307,6 +329,18 @@ def a_trade(net: Network) -> list[Exposure]:
             in_events=False,
         ),
         Exposure(
+            "bill of lading",
+            frozenset({"MERIDIAN", "BRIGHTWAVE", "HOLLANDBANK"}),
+            (
+                f"/api/v1/ebl/{bill}",
+                f"/api/v1/ebl/{bill}/dcsa",
+                f"/api/v1/ebl/{bill}/proof",
+                f"/api/v1/state/ebl/doc/{bill}",
+            ),
+            bill,
+            ("/api/v1/ebl", f"/api/v1/index/reference/{bill}"),
+        ),
+        Exposure(
             "container at the terminal",
             booking_parties | terminal_side,
             (f"/api/v1/port/containers/{box}",),
@@ -314,6 +348,48 @@ def a_trade(net: Network) -> list[Exposure]:
             (f"/api/v1/index/container/{box}",),
         ),
     ]
+
+
+def a_document(net: Network) -> Exposure:
+    """A packing list the exporter shares with one bank."""
+    import base64
+
+    from portchain.modules.documents.sealing import seal_document, sha256_hex
+
+    keys = {
+        org: bytes.fromhex(
+            net.as_org(org).get(f"/api/v1/membership/organisations/{org}").json()["encryption_key"]
+        )
+        for org in ("BRIGHTWAVE", "HOLLANDBANK")
+    }
+    plaintext = b'{"cartons": 10}'
+    ciphertext, sealed = seal_document(plaintext, keys)
+    doc_id = "DOCMX123456"
+    net.committed(
+        "BRIGHTWAVE",
+        "documents.anchor",
+        {
+            "doc_id": doc_id,
+            "doc_type": "packing_list",
+            "media_type": "application/json",
+            "plaintext_sha256": sha256_hex(plaintext),
+            "ciphertext": base64.b64encode(ciphertext).decode(),
+            "ciphertext_sha256": sha256_hex(ciphertext),
+            "size": len(plaintext),
+            "grants": sealed,
+        },
+    )
+    return Exposure(
+        "document",
+        frozenset({"BRIGHTWAVE", "HOLLANDBANK"}),
+        (
+            f"/api/v1/documents/{doc_id}",
+            f"/api/v1/documents/{doc_id}/content",
+            f"/api/v1/state/documents/doc/{doc_id}",
+        ),
+        doc_id,
+        (f"/api/v1/index/document/{doc_id}",),
+    )
 
 
 def single(make: Callable[[Network], Exposure]) -> Callable[[Network], list[Exposure]]:
@@ -325,6 +401,7 @@ OBJECTS: tuple[Callable[[Network], list[Exposure]], ...] = (
     single(public_membership),
     single(webhook),
     a_trade,
+    single(a_document),
 )
 
 

@@ -20,7 +20,9 @@ DCSA_EVENT = {
 
 
 def bill_event(bill: Bill, what: str, actor: str, recipient: str | None = None) -> Event:
-    """``what``: drafted, approved, issued, transferred, endorsed, endorsed_to_order,
+    """Names the document only (not its booking, which some of its parties may not read).
+
+    ``what``: drafted, approved, issued, transferred, endorsed, endorsed_to_order,
     blank_endorsed, signed, surrender_requested, surrendered, surrender_rejected,
     accomplished, voided, reissued."""
     return Event.to(
@@ -31,6 +33,5 @@ def bill_event(bill: Bill, what: str, actor: str, recipient: str | None = None) 
         holder=bill.holder,
         actor=actor,
         recipient=recipient,
-        booking=bill.booking,
         dcsa=DCSA_EVENT.get(what),
     )
