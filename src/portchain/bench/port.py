@@ -24,7 +24,6 @@ Two measurements, each on a fresh network in a temporary home (the demo cast):
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import random
 import resource
@@ -38,7 +37,6 @@ from typing import Any
 from portchain.bench.solo import _percentile, machine
 from portchain.kernel import codec
 from portchain.kernel.access import Viewer
-from portchain.kernel.block import Block, Commit
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.errors import MempoolFullError
 from portchain.kernel.identifiers import iso6346_check_digit
@@ -342,46 +340,15 @@ def port_scale(
     progress: Progress = print,
 ) -> dict[str, Any]:
     """Load ``containers`` x 10 events on the real App over SQLite, then time the reads."""
-    from portchain.app.app import App
-    from portchain.storage.sqlite import Storage
+    from portchain.bench.direct import DirectChain
 
     genesis = create_network(
         home, chain_id=CHAIN_ID, cast=DEMO_CAST, genesis_time_ms=1_790_000_000_000
     )
-    storage = Storage(home.db_path)
-    app = App(storage)
-    app.init_chain(genesis)
-    validator = home.validator_key()
+    chain = DirectChain(home, genesis)
+    run_block = chain.run_block
     orgs = ("SHEKOU-PORT", "RTM-PORT", "MERIDIAN", "SHEKOU-CT", "RTM-DELTA", "MAASHAUL")
     keys = {org: home.load_key(org).key for org in orgs}
-    clock = [genesis.genesis_time_ms]
-    written: list[Any] = [None]
-
-    def run_block(raws: list[bytes]) -> Any:
-        info = app.info()
-        clock[0] += 1000
-        block = Block.build(
-            chain_id=CHAIN_ID,
-            height=info.height + 1,
-            time_ms=clock[0],
-            prev_hash=info.last_block_hash,
-            app_hash=info.app_hash,
-            proposer=validator.key_id,
-            txs=raws,
-        )
-        gc.disable()
-        try:
-            result = app.finalize_block(block)
-            commit = Commit(
-                CHAIN_ID, block.header.height, block.hash, result.app_hash, result.results_hash
-            ).signed_by(validator)
-            if written[0] is not None:
-                written[0].result()
-            written[0] = app.commit(commit, background=True)
-        finally:
-            gc.freeze()
-            gc.enable()
-        return result
 
     seqs = {org: 0 for org in orgs}
     setup_results = []
@@ -414,11 +381,9 @@ def port_scale(
             if done % (block_txs * 20) == 0:
                 elapsed = time.perf_counter() - start
                 progress(f"  {done:,} events in {elapsed:.0f} s ({done / elapsed:,.0f}/s)")
-    if written[0] is not None:
-        written[0].result()
     load_seconds = time.perf_counter() - start
-    height = app.info().height
-    storage.close()
+    height = chain.app.info().height
+    chain.close()
     db_mb = home.db_path.stat().st_size / 1e6
     progress(f"loaded in {load_seconds:.0f} s; timing the reads")
     reads = _time_queries(home, containers, samples)

@@ -231,6 +231,11 @@ def bench(
         typer.Option("--port", help="Container events/s, then a port-scale load and its reads."),
     ] = False,
     containers: Annotated[int, typer.Option(help="Containers in the port-scale load.")] = 100_000,
+    ebl: Annotated[
+        bool,
+        typer.Option("--ebl", help="Bill of lading transfers/s, then a proof checked offline."),
+    ] = False,
+    bills: Annotated[int, typer.Option(help="Bills of lading passed around (--ebl).")] = 1_000,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON result here.")] = None,
 ) -> None:
     """Measure committed tx/s, submit-to-commit latency, memory, Ed25519 and state-root rates.
@@ -242,12 +247,21 @@ def bench(
     With --port: committed container events per second, then CONTAINERS containers with ten
     events each and the p50/p99 of "containers at my terminal" and a container's history.
 
+    With --ebl: committed transfers/s of BILLS bills of lading passed round five holders (TXS
+    transfers in all), then the time to check a bill's proof bundle offline.
+
     With --engine cometbft: committed tx/s and latency on a local network of VALIDATORS
     CometBFT nodes, then the same load on CometBFT's kvstore app, and the ratio.
     """
     from portchain.bench.solo import run_bench
 
-    if port:
+    if ebl:
+        from portchain.bench.ebl import run_ebl_bench
+
+        result = run_ebl_bench(
+            bills=bills, transfers=txs, progress=lambda m: typer.echo(m, err=True)
+        )
+    elif port:
         from portchain.bench.port import run_port_bench
 
         result = run_port_bench(
