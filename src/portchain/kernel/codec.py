@@ -23,6 +23,7 @@ nesting and oversize input are refused with :class:`DecodeError` or
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -118,6 +119,28 @@ def _plain(value: Any, depth: int = 0) -> bool:
     if kind is list or kind is tuple:
         return all(type(item) is str or _plain(item, depth + 1) for item in value)
     return False
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def plain(value: Any) -> Any:
+    """A record (a dataclass, possibly holding tuples of dataclasses) as JSON types, for
+    :func:`canonical`: what ``dataclasses.asdict`` gives, without its deep copies (a
+    handler's records are frozen, so nothing needs copying)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    names = _FIELDS.get(kind)
+    if names is None:
+        if kind is tuple or kind is list:
+            return [plain(item) for item in value]
+        if kind is dict:
+            return {key: plain(item) for key, item in value.items()}
+        if not dataclasses.is_dataclass(value):
+            return value
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: plain(getattr(value, name)) for name in names}
 
 
 def canonical(value: Any) -> bytes:

@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
+from portchain.kernel import codec
 from portchain.kernel.access import Audience, parties
 from portchain.kernel.module import StateReader
 from portchain.kernel.state import State
@@ -66,6 +67,6 @@ def get_document(reader: StateReader, doc_id: str) -> Document | None:
 
 
 def put_document(state: State, document: Document) -> None:
-    state.set_json(DOC + document.id, asdict(document))
+    state.set_json(DOC + document.id, codec.plain(document))
     for org in (document.issuer, *document.readers):
         state.set(f"{PARTY}{org}/{document.id}", b"1")

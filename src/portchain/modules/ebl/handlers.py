@@ -194,7 +194,7 @@ def apply_approve(
             field="body.version",
         )
     approved = replace(bill, status=store.APPROVED, approved_ms=env.time_ms)
-    store.put_bill(state, approved)
+    store.put_bill(state, approved, bill)
     return [events.bill_event(approved, "approved", ctx.signer.org)]
 
 
@@ -225,7 +225,7 @@ def apply_issue(
         blank=bill.form == "BLANK",
         chain=(_entry(env, ctx, "ISSUE", holder or bill.consignee),),
     )
-    store.put_bill(state, issued)
+    store.put_bill(state, issued, bill)
     return [events.bill_event(issued, "issued", ctx.signer.org, issued.holder)]
 
 
@@ -248,7 +248,7 @@ def apply_transfer(
         )
     _member(deps, state, msg.to, "body.to")
     moved = replace(bill, holder=msg.to, chain=_append(bill, _entry(env, ctx, "TRANSFER", msg.to)))
-    store.put_bill(state, moved)
+    store.put_bill(state, moved, bill)
     return [events.bill_event(moved, "transferred", ctx.signer.org, msg.to)]
 
 
@@ -297,7 +297,7 @@ def _endorse(
         holder=msg.to if msg.deliver else bill.holder,
         chain=_append(bill, *entries),
     )
-    store.put_bill(state, endorsed)
+    store.put_bill(state, endorsed, bill)
     what = "endorsed_to_order" if action == "ENDORSE_TO_ORDER" else "endorsed"
     return [events.bill_event(endorsed, what, ctx.signer.org, msg.to)]
 
@@ -329,7 +329,7 @@ def apply_blank_endorse(
         blank=True,
         chain=_append(bill, _entry(env, ctx, "BLANK_ENDORSE", None)),
     )
-    store.put_bill(state, endorsed)
+    store.put_bill(state, endorsed, bill)
     return [events.bill_event(endorsed, "blank_endorsed", ctx.signer.org)]
 
 
@@ -339,7 +339,7 @@ def apply_sign(
     bill = _visible(state, ctx, msg.reference)
     _held(bill, ctx)
     signed = replace(bill, chain=_append(bill, _entry(env, ctx, "SIGN", None)))
-    store.put_bill(state, signed)
+    store.put_bill(state, signed, bill)
     return [events.bill_event(signed, "signed", ctx.signer.org)]
 
 
@@ -364,7 +364,7 @@ def apply_surrender(
         surrendered_by=ctx.signer.org,
         chain=_append(bill, _entry(env, ctx, action, bill.carrier)),
     )
-    store.put_bill(state, pending)
+    store.put_bill(state, pending, bill)
     return [events.bill_event(pending, "surrender_requested", ctx.signer.org, bill.carrier)]
 
 
@@ -398,7 +398,7 @@ def apply_answer_surrender(
             chain=_append(bill, _entry(env, ctx, "SURRENDER_REJECTED", requester, msg.reason)),
         )
         what, recipient = "surrender_rejected", requester
-    store.put_bill(state, answered)
+    store.put_bill(state, answered, bill)
     return [events.bill_event(answered, what, ctx.signer.org, recipient)]
 
 
@@ -412,13 +412,13 @@ def apply_accomplish(
     else:
         _status(bill, store.ISSUED)
     done = replace(bill, status=store.ACCOMPLISHED)
-    store.put_bill(state, done)
+    store.put_bill(state, done, bill)
     return [events.bill_event(done, "accomplished", ctx.signer.org)]
 
 
 def _void(state: State, bill: Bill, reason: str, replaced_by: str | None = None) -> Bill:
     voided = replace(bill, status=store.VOIDED, void_reason=reason, replaced_by=replaced_by)
-    store.put_bill(state, voided)
+    store.put_bill(state, voided, bill)
     store.release_containers(state, bill)
     return voided
 

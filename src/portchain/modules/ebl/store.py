@@ -13,9 +13,10 @@ A document's record holds its whole endorsement chain, so one Merkle proof of
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
+from portchain.kernel import codec
 from portchain.kernel.access import Audience, parties
 from portchain.kernel.module import StateReader
 from portchain.kernel.state import State
@@ -129,10 +130,14 @@ def get_bill(reader: StateReader, reference: str) -> Bill | None:
     return None if raw is None else _bill(json.loads(raw))
 
 
-def put_bill(state: State, bill: Bill) -> None:
-    state.set_json(DOC + bill.reference, asdict(bill))
+def put_bill(state: State, bill: Bill, before: Bill | None = None) -> None:
+    """Store ``bill``; ``before`` (the record it replaces) spares rewriting the index
+    entries of parties it already had."""
+    state.set_json(DOC + bill.reference, codec.plain(bill))
+    known = () if before is None else before.party_orgs()
     for org in bill.party_orgs():
-        state.set(f"{PARTY}{org}/{bill.reference}", b"1")
+        if org not in known:
+            state.set(f"{PARTY}{org}/{bill.reference}", b"1")
 
 
 def container_document(reader: StateReader, number: str) -> str | None:

@@ -16,9 +16,10 @@ audience (kernel/access.py) that may read them.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from portchain.kernel import codec
 from portchain.kernel.access import Audience, audience, parties
 from portchain.kernel.module import StateReader
 from portchain.kernel.state import State
@@ -136,7 +137,7 @@ def get_vessel(reader: StateReader, imo: str) -> Vessel | None:
 
 
 def put_vessel(state: State, vessel: Vessel) -> None:
-    state.set_json(VESSEL + vessel.imo, asdict(vessel))
+    state.set_json(VESSEL + vessel.imo, codec.plain(vessel))
 
 
 def get_call(reader: StateReader, call_id: str) -> VesselCall | None:
@@ -148,7 +149,7 @@ def get_call(reader: StateReader, call_id: str) -> VesselCall | None:
 
 
 def put_call(state: State, call: VesselCall) -> None:
-    state.set_json(CALL + call.call_id, asdict(call))
+    state.set_json(CALL + call.call_id, codec.plain(call))
 
 
 def get_booking(reader: StateReader, reference: str) -> Booking | None:
@@ -161,7 +162,7 @@ def get_booking(reader: StateReader, reference: str) -> Booking | None:
 
 
 def put_booking(state: State, booking: Booking) -> None:
-    state.set_json(BOOKING + booking.reference, asdict(booking))
+    state.set_json(BOOKING + booking.reference, codec.plain(booking))
     for org in booking.party_orgs:
         state.set(f"{PARTY}{org}/{booking.reference}", b"1")
     state.set(f"{MANIFEST}{booking.vessel_call}/{booking.reference}", b"1")
@@ -180,5 +181,5 @@ def put_container(state: State, container: Container, booking: Booking | None) -
     """Store ``container`` with its audience (its owner and its booking's parties)."""
     seen = audience(parties(container.owner), booking.audience if booking else ())
     stored = replace(container, audience=seen)
-    state.set_json(CONTAINER + container.number, asdict(stored))
+    state.set_json(CONTAINER + container.number, codec.plain(stored))
     return stored

@@ -19,9 +19,10 @@ read, a query and an event about it all answer the same parties.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from portchain.kernel import codec
 from portchain.kernel.module import StateReader
 from portchain.kernel.state import State
 
@@ -156,9 +157,7 @@ def _load(reader: StateReader, key: str) -> Any:
 
 
 def _record(obj: Any) -> dict[str, Any]:
-    data = asdict(obj)
-    if "audience" in data:
-        data["audience"] = list(data["audience"])
+    data: dict[str, Any] = codec.plain(obj)
     return data
 
 

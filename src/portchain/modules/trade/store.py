@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
+from portchain.kernel import codec
 from portchain.kernel.access import Audience, parties
 from portchain.kernel.module import StateReader
 from portchain.kernel.state import State
@@ -97,6 +98,6 @@ def get_contract(reader: StateReader, contract_id: str) -> Contract | None:
 
 
 def put_contract(state: State, contract: Contract) -> None:
-    state.set_json(CONTRACT + contract.id, asdict(contract))
+    state.set_json(CONTRACT + contract.id, codec.plain(contract))
     for org in (contract.seller, contract.buyer):
         state.set(f"{PARTY}{org}/{contract.id}", b"1")
