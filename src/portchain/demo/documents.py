@@ -13,20 +13,18 @@ import json
 
 from portchain.demo.scenario import Run
 from portchain.modules.documents.sealing import open_key, seal_document, seal_key, sha256_hex
-from portchain.modules.membership import store as membership
-from portchain.storage.sqlite import Reader, _connect
 
 ISSUER = "BRIGHTWAVE"
 READERS = ("SZTRADEBANK", "HOLLANDBANK", "HOLLANDHOME")
 
 
 def _public_key(run: Run, org: str) -> bytes:
-    """``org``'s encryption key as registered on the ledger."""
-    reader = Reader(_connect(run.home.db_path))
-    found = membership.get_org(reader, org)
-    if found is None:
-        raise LookupError(f"no organisation {org}")
-    return bytes.fromhex(found.encryption_key)
+    """``org``'s encryption key as the network's genesis registered it (the founding members;
+    the same on every engine, where a node's database may live elsewhere)."""
+    for member in run.home.genesis().app_state["membership"]["organisations"]:
+        if member["id"] == org:
+            return bytes.fromhex(member["encryption_key"])
+    raise LookupError(f"no founding organisation {org}")
 
 
 def _papers(run: Run) -> dict[str, tuple[str, dict[str, object]]]:
@@ -58,7 +56,7 @@ def _papers(run: Run) -> dict[str, tuple[str, dict[str, object]]]:
 def chapter(run: Run) -> None:
     issuer = run.home.load_key(ISSUER).key
     recipients = {org: _public_key(run, org) for org in (ISSUER, *READERS)}
-    anchored = {}
+    anchored, own_seals = {}, {}
     for doc_type, (doc_id, content) in _papers(run).items():
         plaintext = json.dumps(content, sort_keys=True).encode()
         ciphertext, sealed = seal_document(plaintext, recipients)
@@ -79,20 +77,16 @@ def chapter(run: Run) -> None:
             },
         )
         anchored[doc_type] = doc_id
+        own_seals[doc_id] = sealed[ISSUER]
     run.facts["documents"] = anchored
+    run.facts["own_seals"] = own_seals
 
 
 def late_grant(run: Run) -> None:
     """BRIGHTWAVE grants the certificate of origin to NL-CUSTOMS, sealing the document's key
-    (which it opens from its own grant) to the customs' encryption key."""
-    from portchain.modules.documents import store as documents
-
+    (which it opens from the seal it made for itself) to the customs' encryption key."""
     doc_id = run.facts["documents"]["certificate_of_origin"]
-    reader = Reader(_connect(run.home.db_path))
-    document = documents.get_document(reader, doc_id)
-    assert document is not None
-    own = next(g.sealed_key for g in document.grants if g.org == ISSUER)
-    content_key = open_key(own, run.home.load_encryption_key(ISSUER))
+    content_key = open_key(run.facts["own_seals"][doc_id], run.home.load_encryption_key(ISSUER))
     run.act(
         f"{ISSUER} grants {doc_id} to NL-CUSTOMS, which sees it though it came later",
         run.home.load_key(ISSUER).key,
