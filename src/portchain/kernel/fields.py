@@ -7,6 +7,7 @@ at decode with the field's path and the rule (``body.country: must be an ISO
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import pycountry
@@ -21,8 +22,12 @@ def _country(code: str) -> str:
     return code
 
 
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters and DEL."""
+
+
 def _no_controls(text: str) -> str:
-    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text):
+    if _CONTROLS.search(text):
         raise ValueError("must not contain control characters")
     if text != text.strip():
         raise ValueError("must not start or end with white space")

@@ -59,6 +59,11 @@ class Tx:
     def sign_bytes(self) -> bytes:
         return codec.canonical(self.as_dict())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by the checker processes for every transaction: by position, not field by
+        # field through dataclasses.fields (which a frozen, slotted dataclass does otherwise).
+        return (Tx, (self.chain_id, self.signer, self.seq, self.action, self.body))
+
 
 @dataclass(frozen=True, slots=True)
 class SignedTx:
@@ -73,6 +78,9 @@ class SignedTx:
     @property
     def hash_hex(self) -> str:
         return self.hash.hex()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SignedTx, (self.tx, self.signature, self.raw, self.hash, self.sign_bytes))
 
 
 def sign(tx: Tx, key: SigningKey) -> bytes:
