@@ -56,6 +56,11 @@ class Home:
         return self.path / "data" / "portchain.db"
 
     @property
+    def blobs_dir(self) -> Path:
+        """Documents' ciphertexts, named by their SHA-256 (node/blobs.py)."""
+        return self.path / "data" / "blobs"
+
+    @property
     def keystore_path(self) -> Path:
         """Portal users' keys, sealed under their passwords (node/keystore.py)."""
         return self.path / "data" / "keystore.db"

@@ -25,6 +25,7 @@ from portchain.engines.solo import SoloConfig, SoloEngine
 from portchain.kernel import codec
 from portchain.kernel.env import format_time_ms
 from portchain.kernel.errors import DuplicateError, PortchainError, SequenceError
+from portchain.node.blobs import BlobStore
 from portchain.node.events import EventBus, audience_rule
 from portchain.node.home import Home
 from portchain.storage.sqlite import Storage, StoredTx
@@ -122,6 +123,9 @@ class Node:
         self.metrics = Metrics()
         self._waiters: dict[bytes, _Waiter] = {}
         self._lock = threading.Lock()
+        # Blobs first: a client told its document committed finds the blob written.
+        self.blobs = BlobStore(home.blobs_dir)
+        self.engine.on_commit(self.blobs.store_committed)
         self.engine.on_commit(self._on_commit)
         self.events = EventBus(
             self.storage,

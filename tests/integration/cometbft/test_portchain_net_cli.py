@@ -30,7 +30,7 @@ def test_demo_on_four_validators_then_net_status_kill_start_and_down(
     home = str(tmp_path / "network")
     try:
         demo = run("demo", "--home", home, "--engine", "cometbft")
-        # The whole scenario: governance, the sales contract, the container's trip.
+        # The whole scenario: governance, the contract, the trip, documents, the bill of lading.
         assert demo == {"ok": True, "steps": 38, "height": demo["height"]}  # type: ignore[index]
         status = run("net", "status", "--home", home)
         assert isinstance(status, list) and len(status) == 4
@@ -48,6 +48,11 @@ def test_demo_on_four_validators_then_net_status_kill_start_and_down(
         runner.invoke(app, ["net", "down", "--home", home])
     net = PortchainNet.load(Path(home))
     assert not any(net.localnet.is_running(i) for i in range(4))
-    assert verify_chain(net.app_home(3) / "data" / "portchain.db").transactions >= 54
+    assert verify_chain(net.app_home(3) / "data" / "portchain.db").transactions >= 76
+    # Every node wrote the same documents' ciphertexts to its blob store (3 per demo run).
+    blobs = [
+        sorted(p.name for p in (net.app_home(i) / "data" / "blobs").iterdir()) for i in range(4)
+    ]
+    assert len(blobs[0]) == 6 and all(b == blobs[0] for b in blobs)
     unknown = runner.invoke(app, ["net", "stop", "--home", home, "node9"])
     assert unknown.exit_code == 1 and "node0 to node3" in unknown.output

@@ -16,6 +16,7 @@ from portchain.engines.solo import SoloConfig
 from portchain.kernel.errors import PortchainError
 from portchain.kernel.tx import Tx, sign
 from portchain.modules.documents.sealing import OVERHEAD, open_document, seal_document, seal_key
+from portchain.node.blobs import BlobStore
 from portchain.node.home import Home
 from portchain.node.node import Node
 from portchain.node.presets import DEMO_CAST, create_network
@@ -195,3 +196,51 @@ def test_who_may_do_what_and_bad_input(node: tuple[Node, Home]) -> None:
                 {**body, "doc_id": "PL-9", **change},
             )
         assert refused.value.field.startswith(field), (field, refused.value)
+
+
+# -- the blob store beside the database ------------------------------------------------------
+def test_the_ciphertext_is_written_to_the_blob_store_when_its_block_commits(
+    node: tuple[Node, Home],
+) -> None:
+    running, home = node
+    body = anchor_body(home, "INV-BLOB", INVOICE, ["BRIGHTWAVE", "HOLLANDHOME"])
+    assert send(running, home, "BRIGHTWAVE", "documents.anchor", body)["status"] == "committed"
+    stored = (home.blobs_dir / body["ciphertext_sha256"]).read_bytes()
+    assert hashlib.sha256(stored).hexdigest() == body["ciphertext_sha256"]
+    assert len(stored) == len(INVOICE) + OVERHEAD
+    for fragment in (INVOICE, b"BW-2026-0042", b"51,100", b'"total"'):
+        assert fragment not in stored
+    assert [p.name for p in home.blobs_dir.iterdir()] == [body["ciphertext_sha256"]]
+
+
+def test_a_lost_or_damaged_blob_is_rebuilt_from_the_ledger_on_read(
+    node: tuple[Node, Home],
+) -> None:
+    running, home = node
+    body = anchor_body(home, "PL-BLOB", INVOICE, ["BRIGHTWAVE", "HOLLANDHOME"])
+    assert send(running, home, "BRIGHTWAVE", "documents.anchor", body)["status"] == "committed"
+    blob = home.blobs_dir / body["ciphertext_sha256"]
+    with serve(running) as client, client_as(client, home.load_key("HOLLANDHOME").key) as importer:
+        for damage in ("delete", "alter"):
+            if damage == "delete":
+                blob.unlink()
+            else:
+                blob.write_bytes(b"x" * len(blob.read_bytes()))
+            answer = importer.get("/api/v1/documents/PL-BLOB/content")
+            assert answer.status_code == 200
+            assert hashlib.sha256(answer.content).hexdigest() == body["ciphertext_sha256"]
+            assert blob.read_bytes() == answer.content  # rebuilt
+        sealed = importer.get("/api/v1/documents/PL-BLOB").json()["sealed_key"]
+        plain = open_document(answer.content, sealed, home.load_encryption_key("HOLLANDHOME"))
+        assert plain == INVOICE
+        with client_as(client, home.load_key("SZTRADEBANK").key) as outsider:
+            assert outsider.get("/api/v1/documents/PL-BLOB/content").status_code == 404
+
+
+def test_the_blob_store_takes_only_hashes_for_names(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    name = store.put(b"sealed bytes")
+    assert store.get(name) == b"sealed bytes" and store.get("0" * 64) is None
+    for bad in ("../../etc/passwd", "A" * 64, name[:-1]):
+        with pytest.raises(ValueError, match="SHA-256"):
+            store.get(bad)

@@ -41,7 +41,16 @@ def document(doc_id: DocId, viewer: ViewerDep, node: NodeDep) -> dict[str, Any]:
     responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string"}}}}},
 )
 def content(doc_id: DocId, viewer: ViewerDep, node: NodeDep) -> Response:
-    found = queries.ciphertext(node.storage.reader(), viewer, doc_id)
-    if found is None:
+    """From the node's blob store; a blob missing there is rebuilt from the anchoring
+    transaction, which every node holds."""
+    reader = node.storage.reader()
+    record = queries.document(reader, viewer, doc_id)
+    if record is None:
         raise NotFound(f"document {doc_id}")
-    return Response(found, media_type="application/octet-stream")
+    blob = node.blobs.get(record["ciphertext_sha256"])
+    if blob is None:
+        blob = queries.ciphertext(reader, viewer, doc_id)
+        if blob is None:
+            raise NotFound(f"document {doc_id}")
+        node.blobs.put(blob)
+    return Response(blob, media_type="application/octet-stream")
