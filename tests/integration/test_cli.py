@@ -214,3 +214,87 @@ def test_users_add_registers_a_key_with_the_admin_flag_as_asked(tmp_path: Path) 
         assert key["value"]["admin"] is (username == "ann"), key
     listed = run("users", "list", "--home", home)
     assert sorted(user["username"] for user in listed["users"]) == ["ann", "bob"]
+
+
+def test_documents_put_get_grant_revoke_and_anchored(tmp_path: Path) -> None:
+    home = str(tmp_path / "net")
+    run("init", "--home", home, "--chain-id", "cli-documents")
+    clerk = run("keys", "new", "--home", home, "BRIGHTWAVE/clerk")
+    body = json.dumps({"public_key": clerk["public_key"], "roles": ["shipper"]})
+    run("tx", "--home", home, "--as", "BRIGHTWAVE", "membership.register_key", body)
+    invoice = tmp_path / "invoice.json"
+    invoice.write_text('{"invoice": "BW-2026-0042", "total": "USD 51,100.00"}')
+    put = run(
+        "documents",
+        "put",
+        "--home",
+        home,
+        "--as",
+        "BRIGHTWAVE/clerk",
+        str(invoice),
+        "--type",
+        "commercial_invoice",
+        "--to",
+        "HOLLANDBANK",
+        "--id",
+        "INV-42",
+    )
+    assert put["granted"] == ["BRIGHTWAVE", "HOLLANDBANK"]
+    opened = tmp_path / "opened.json"
+    run("documents", "get", "--home", home, "--as", "HOLLANDBANK", "INV-42", "--out", str(opened))
+    assert opened.read_bytes() == invoice.read_bytes()
+
+    def get_as(org: str) -> Any:
+        out = tmp_path / f"{org}.json"
+        return runner.invoke(
+            app, ["documents", "get", "--home", home, "--as", org, "INV-42", "--out", str(out)]
+        )
+
+    refused = get_as("NL-CUSTOMS")
+    assert refused.exit_code == 1 and "not granted to NL-CUSTOMS" in refused.output
+    run("documents", "grant", "--home", home, "--as", "BRIGHTWAVE", "INV-42", "NL-CUSTOMS")
+    assert get_as("NL-CUSTOMS").exit_code == 0
+    assert (tmp_path / "NL-CUSTOMS.json").read_bytes() == invoice.read_bytes()
+    run("documents", "revoke", "--home", home, "--as", "BRIGHTWAVE", "INV-42", "NL-CUSTOMS")
+    assert get_as("NL-CUSTOMS").exit_code == 1
+    known = run("documents", "anchored", "--home", home, "--as", "SZTRADEBANK", str(invoice))
+    assert (known["document"], known["issuer"], known["superseded_by"]) == (
+        "INV-42",
+        "BRIGHTWAVE",
+        None,
+    )
+    unknown = run(
+        "documents",
+        "anchored",
+        "--home",
+        home,
+        "--as",
+        "SZTRADEBANK",
+        str(opened.parent / "NL-CUSTOMS.json"),
+    )
+    assert unknown["document"] == "INV-42"  # the same bytes: the same anchor
+    other = tmp_path / "other.txt"
+    other.write_text("not anchored")
+    assert (
+        run("documents", "anchored", "--home", home, "--as", "SZTRADEBANK", str(other))["anchored"]
+        is False
+    )
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF" + b"x" * 40_000)
+    too_big = runner.invoke(
+        app,
+        [
+            "documents",
+            "put",
+            "--home",
+            home,
+            "--as",
+            "BRIGHTWAVE",
+            str(big),
+            "--type",
+            "other",
+            "--to",
+            "HOLLANDBANK",
+        ],
+    )
+    assert too_big.exit_code == 1 and "32 KiB" in too_big.output

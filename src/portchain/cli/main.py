@@ -11,7 +11,17 @@ from typing import Annotated, Any
 
 import typer
 
-from portchain.cli import chain_tools, ebl, logistics, net, port, query, trade, users
+from portchain.cli import (
+    chain_tools,
+    documents,
+    ebl,
+    logistics,
+    net,
+    port,
+    query,
+    trade,
+    users,
+)
 from portchain.cli.output import configure_logging, emit, emit_line
 from portchain.kernel import codec
 from portchain.kernel.errors import PortchainError
@@ -33,6 +43,7 @@ app.add_typer(trade.app, name="trade")
 app.add_typer(logistics.app, name="logistics")
 app.add_typer(port.app, name="port")
 app.add_typer(ebl.app, name="ebl")
+app.add_typer(documents.app, name="documents")
 chain_tools.register(app)
 
 HomeOpt = Annotated[Path, typer.Option("--home", help="The node's home directory.")]
