@@ -494,3 +494,25 @@ def test_who_sees_a_booking_a_container_and_a_manifest(tmp_path: Path) -> None:
                     assert client.get("/api/v1/logistics/calls/MER-9").status_code == 200
     finally:
         node.stop()
+
+
+def test_a_customs_seal_comes_from_the_customs_of_the_countries_of_loading_or_discharge(
+    tmp_path: Path,
+) -> None:
+    from port_world import container_number, new_world
+
+    world = new_world(tmp_path)
+    world.vessel("9321483", "Meridian Star")
+    booking = world.booking(call_id=world.call("9321483", "CNSHK-SCT"))  # CNSHK -> USNYC
+    box = container_number()
+    world.container(box, booking)
+    seal = {"number": box, "seal": "NL-9", "source": "CUSTOMS"}
+    refused = world.chain.run("NL-CUSTOMS", "logistics.add_seal", seal)
+    assert not refused.ok and "body.source" in refused.log
+    assert world.chain.state(f"logistics/container/{box}")["seals"] == []
+    assert world.chain.run("CN-CUSTOMS", "logistics.add_seal", {**seal, "seal": "CN-9"}).ok
+    unbooked = container_number()
+    world.container(unbooked, None)
+    alone = world.chain.run("CN-CUSTOMS", "logistics.add_seal", {**seal, "number": unbooked})
+    assert not alone.ok  # no booking: no country to be the customs of
+    world.chain.close()

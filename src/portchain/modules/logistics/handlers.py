@@ -411,12 +411,18 @@ def apply_assign_container(
 def apply_add_seal(
     deps: Deps, state: State, env: BlockEnv, ctx: Context, msg: messages.AddSeal
 ) -> list[Event]:
-    """A seal by its source: the carrier, the shipper's side, or customs."""
+    """A seal by its source: the booking's carrier, the shipper's side, or the customs of the
+    booking's country of loading or of discharge."""
     container = _container(state, msg.number)
     booking = store.get_booking(state, container.booking) if container.booking else None
     signer = ctx.signer.org
     if msg.source == "CUSTOMS":
-        entitled = "customs" in ctx.signer.roles
+        # The customs of the country it leaves from or arrives in, known from its booking.
+        org = deps.organisations(state, signer)
+        countries = (
+            {booking.port_of_loading[:2], booking.port_of_discharge[:2]} if booking else set()
+        )
+        entitled = "customs" in ctx.signer.roles and org is not None and org.country in countries
     elif booking is None:
         entitled = False
     elif msg.source == "CARRIER":
