@@ -15,7 +15,8 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+
+from portchain.app.execute import BlockResult
 
 ANCHOR_ACTION = "documents.anchor"
 
@@ -56,12 +57,9 @@ class BlobStore:
             raise
         return sha256
 
-    def store_committed(self, result: Any) -> int:
-        """Write the ciphertext of every document anchored in a committed block; how many."""
-        written = 0
+    def store_committed(self, result: BlockResult) -> None:
+        """Write the ciphertext of every document anchored in a committed block."""
         for raw, outcome in zip(result.block.txs, result.tx_results, strict=True):
             if outcome.ok and outcome.action == ANCHOR_ACTION:
                 body = json.loads(raw)["tx"]["body"]
                 self.put(base64.b64decode(body["ciphertext"]))
-                written += 1
-        return written
