@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from port_world import TERMINALS, World, container_number, new_world
 
 OTHER_ORG = {"SHEKOU-CT": "RTM-DELTA", "RTM-DELTA": "SHEKOU-CT"}

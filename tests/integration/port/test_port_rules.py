@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from port_world import World, attr, container_number, new_world, ok
 
+from port_world import World, attr, container_number, new_world, ok
 from portchain.kernel.errors import PortchainError
 from support import seeded_key
 
