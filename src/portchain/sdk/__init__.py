@@ -6,10 +6,12 @@
         for event in node.events(after=(0, -1), party="BRIGHTWAVE"):
             print(event.id, event.type)
 
-:class:`AsyncClient` does the same in an event loop; :func:`verify_webhook` checks a
+:class:`AsyncClient` does the same in an event loop; :mod:`portchain.sdk.documents` shares
+documents encrypted on the client's side; :func:`verify_webhook` checks a
 webhook delivery on the receiving side. Every deliberate error is a :class:`ClientError`.
 """
 
+from portchain.sdk import documents
 from portchain.sdk._sse import LedgerEvent
 from portchain.sdk.aio import AsyncClient
 from portchain.sdk.client import Client
@@ -31,5 +33,6 @@ __all__ = [
     "ProofError",
     "StreamError",
     "WebhookVerificationError",
+    "documents",
     "verify_webhook",
 ]

@@ -107,6 +107,17 @@ class Client:
         )
         return self._json(response)  # type: ignore[no-any-return]
 
+    def get(self, path: str, **params: Any) -> Any:
+        """GET any route of the node's API (``/api/v1/...``) as JSON; errors raise NodeError."""
+        return self._json(self._http.get(path, params=params or None))
+
+    def get_bytes(self, path: str) -> bytes:
+        """GET a route that answers raw bytes (a document's ciphertext)."""
+        response = self._http.get(path)
+        if response.status_code >= 400:
+            raise problem_of(response)
+        return response.content
+
     def next_sequence(self, key_id: str) -> int:
         return int(
             self._json(self._http.get(f"/api/v1/accounts/{key_id}/sequence"))["next_sequence"]

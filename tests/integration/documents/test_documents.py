@@ -244,3 +244,40 @@ def test_the_blob_store_takes_only_hashes_for_names(tmp_path: Path) -> None:
     for bad in ("../../etc/passwd", "A" * 64, name[:-1]):
         with pytest.raises(ValueError, match="SHA-256"):
             store.get(bad)
+
+
+def test_the_sdk_puts_fetches_grants_and_asks_about_a_document(node: tuple[Node, Home]) -> None:
+    from portchain.sdk import Client, ClientError, documents
+
+    running, home = node
+    with serve(running) as base:
+        url = str(base.base_url)
+        exporter = home.load_key("BRIGHTWAVE").key
+        with Client(url, key=exporter) as client:
+            outcome = documents.put(
+                client,
+                exporter,
+                "COO-7",
+                "certificate_of_origin",
+                "application/json",
+                INVOICE,
+                issuer="BRIGHTWAVE",
+                to=["HOLLANDBANK"],
+            )
+            assert outcome["status"] == "committed"
+        with Client(url, key=home.load_key("HOLLANDBANK").key) as bank:
+            assert (
+                documents.fetch(bank, "COO-7", home.load_encryption_key("HOLLANDBANK")) == INVOICE
+            )
+            assert documents.anchored(bank, INVOICE)["issuer"] == "BRIGHTWAVE"
+            assert documents.anchored(bank, b"some other file") is None
+        with Client(url, key=home.load_key("NL-CUSTOMS").key) as customs:
+            with pytest.raises(ClientError):
+                documents.fetch(customs, "COO-7", home.load_encryption_key("NL-CUSTOMS"))
+            with Client(url, key=exporter) as client:
+                granted = documents.grant(
+                    client, exporter, "COO-7", "NL-CUSTOMS", home.load_encryption_key("BRIGHTWAVE")
+                )
+                assert granted["status"] == "committed"
+            opened = documents.fetch(customs, "COO-7", home.load_encryption_key("NL-CUSTOMS"))
+            assert opened == INVOICE
