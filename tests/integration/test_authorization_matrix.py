@@ -352,9 +352,7 @@ def a_trade(net: Network) -> list[Exposure]:
 
 def a_document(net: Network) -> Exposure:
     """A packing list the exporter shares with one bank."""
-    import base64
-
-    from portchain.modules.documents.sealing import seal_document, sha256_hex
+    from portchain.modules.documents.sealing import anchor_body
 
     keys = {
         org: bytes.fromhex(
@@ -363,21 +361,11 @@ def a_document(net: Network) -> Exposure:
         for org in ("BRIGHTWAVE", "HOLLANDBANK")
     }
     plaintext = b'{"cartons": 10}'
-    ciphertext, sealed = seal_document(plaintext, keys)
     doc_id = "DOCMX123456"
     net.committed(
         "BRIGHTWAVE",
         "documents.anchor",
-        {
-            "doc_id": doc_id,
-            "doc_type": "packing_list",
-            "media_type": "application/json",
-            "plaintext_sha256": sha256_hex(plaintext),
-            "ciphertext": base64.b64encode(ciphertext).decode(),
-            "ciphertext_sha256": sha256_hex(ciphertext),
-            "size": len(plaintext),
-            "grants": sealed,
-        },
+        anchor_body(doc_id, "packing_list", "application/json", plaintext, keys),
     )
     return Exposure(
         "document",

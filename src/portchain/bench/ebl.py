@@ -24,17 +24,15 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from portchain.bench.load import TimedLoad
 from portchain.bench.port import _at, container_number, setup_steps
 from portchain.bench.solo import _percentile, machine
-from portchain.kernel import codec
 from portchain.kernel.crypto import SigningKey
-from portchain.kernel.errors import MempoolFullError
 from portchain.kernel.tx import Tx, sign
 from portchain.node.home import Home
 from portchain.node.presets import DEMO_CAST, create_network
@@ -153,58 +151,19 @@ def transfers_per_second(
                 )
             )
             next_seq[holder] += 1
-    total = len(raws)
     node = Node(home, SoloConfig(block_interval=0.2, max_block_txs=2000, mempool_size=20_000))
     node.start()
-    submitted: dict[bytes, float] = {}
-    committed: dict[bytes, float] = {}
-    failed: list[str] = []
-    done = threading.Event()
-    lock = threading.Lock()
-    ours = {codec.sha256(raw) for raw in raws}
-
-    def on_commit(result: Any) -> None:
-        now = time.perf_counter()
-        with lock:
-            for r in result.tx_results:
-                if r.hash in ours:
-                    committed[r.hash] = now
-                    if not r.ok:
-                        failed.append(r.log)
-            if len(committed) >= total:
-                done.set()
-
     try:
-        node.engine.on_commit(on_commit)
-        progress(f"committing {total:,} transfers ({rounds} rounds over {bills:,} bills)")
-        start = time.perf_counter()
-        for first in range(0, total, batch):
-            pending = raws[first : first + batch]
-            while pending:
-                now = time.perf_counter()
-                for raw in pending:
-                    submitted[codec.sha256(raw)] = now
-                outcomes = node.submit_many(pending)
-                refused = [i for i, o in enumerate(outcomes) if isinstance(o, MempoolFullError)]
-                pending = pending[refused[0] :] if refused else []
-                if pending:
-                    time.sleep(0.005)
-        done.wait(timeout=900)
-        elapsed = max(committed.values(), default=start) - start
+        load = TimedLoad(node, raws)
+        progress(f"committing {len(raws):,} transfers ({rounds} rounds over {bills:,} bills)")
+        load.run([raws], batch)  # one client: a round's transfers follow the round before
     finally:
         node.stop()
-    latencies = [committed[h] - submitted[h] for h in committed if h in submitted]
     return {
         "bills": bills,
-        "transfers": total,
+        "transfers": len(raws),
         "rounds": rounds,
-        "committed": len(committed),
-        "failed": len(failed),
-        "first_failure": failed[0] if failed else None,
-        "seconds": round(elapsed, 3),
-        "committed_transfers_per_s": round(len(committed) / elapsed, 1) if elapsed else 0.0,
-        "latency_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
-        "latency_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        **load.result("committed_transfers_per_s"),
     }
 
 

@@ -34,11 +34,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from portchain.bench.load import TimedLoad
 from portchain.bench.solo import _percentile, machine
-from portchain.kernel import codec
 from portchain.kernel.access import Viewer
 from portchain.kernel.crypto import SigningKey
-from portchain.kernel.errors import MempoolFullError
 from portchain.kernel.identifiers import iso6346_check_digit
 from portchain.kernel.tx import Tx, sign
 from portchain.node.home import Home
@@ -241,66 +240,21 @@ def events_per_second(
                 )
         total = containers * per_container
         progress(f"submitting {total} container events from {signers} terminal keys")
-        submitted: dict[bytes, float] = {}
-        committed: dict[bytes, float] = {}
-        failed: list[str] = []
-        done = threading.Event()
-        lock = threading.Lock()
-        ours = {codec.sha256(raw) for q in queues for raw in q}
+        load = TimedLoad(node, [raw for q in queues for raw in q])
 
-        def on_commit(result: Any) -> None:
-            now = time.perf_counter()
-            with lock:
-                for r in result.tx_results:
-                    if r.hash in ours:
-                        committed[r.hash] = now
-                        if not r.ok:
-                            failed.append(r.log)
-                if len(committed) >= total:
-                    done.set()
-
-        node.engine.on_commit(on_commit)
-
-        def client(mine: list[list[bytes]]) -> None:
+        def interleaved(mine: list[list[bytes]]) -> list[bytes]:
             depth = max((len(q) for q in mine), default=0)
-            ordered = [q[i] for i in range(depth) for q in mine if i < len(q)]
-            for start in range(0, len(ordered), batch):
-                pending = ordered[start : start + batch]
-                while pending:
-                    now = time.perf_counter()
-                    for raw in pending:
-                        submitted[codec.sha256(raw)] = now
-                    outcomes = node.submit_many(pending)
-                    refused = [i for i, o in enumerate(outcomes) if isinstance(o, MempoolFullError)]
-                    pending = pending[refused[0] :] if refused else []
-                    if pending:
-                        time.sleep(0.005)
+            return [q[i] for i in range(depth) for q in mine if i < len(q)]
 
-        groups = [queues[i::clients] for i in range(clients)]
-        threads = [threading.Thread(target=client, args=(g,)) for g in groups]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        done.wait(timeout=900)
-        elapsed = max(committed.values(), default=start) - start
+        load.run([interleaved(queues[i::clients]) for i in range(clients)], batch)
     finally:
         node.stop()
-    latencies = [committed[h] - submitted[h] for h in committed if h in submitted]
-    rate = len(committed) / elapsed if elapsed > 0 else 0.0
     return {
         "events": total,
         "containers": containers,
         "signers": signers,
         "clients": clients,
-        "committed": len(committed),
-        "failed": len(failed),
-        "first_failure": failed[0] if failed else None,
-        "seconds": round(elapsed, 3),
-        "committed_events_per_s": round(rate, 1),
-        "latency_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
-        "latency_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        **load.result("committed_events_per_s"),
     }
 
 

@@ -12,7 +12,6 @@ running node's API when there is one, else straight to the home.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import mimetypes
 from pathlib import Path
@@ -26,7 +25,7 @@ from portchain.cli.viewing import found as _found
 from portchain.cli.viewing import open_as as _open
 from portchain.modules.documents import queries
 from portchain.modules.documents.messages import MAX_DOCUMENT_BYTES, DocType, MediaType
-from portchain.modules.documents.sealing import open_document, open_key, seal_document, seal_key
+from portchain.modules.documents.sealing import anchor_body, open_document, open_key, seal_key
 from portchain.node.home import Home, HomeError
 
 app = typer.Typer(
@@ -102,17 +101,7 @@ def put(
     reader, viewer = _open(home, who)
     issuer = viewer.org
     recipients = {org: _encryption_key(reader, org) for org in dict.fromkeys([issuer, *to])}
-    ciphertext, sealed = seal_document(plaintext, recipients)
-    body = {
-        "doc_id": doc_id or file.name,
-        "doc_type": doc_type,
-        "media_type": media,
-        "plaintext_sha256": hashlib.sha256(plaintext).hexdigest(),
-        "ciphertext": base64.b64encode(ciphertext).decode(),
-        "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
-        "size": len(plaintext),
-        "grants": sealed,
-    }
+    body = anchor_body(doc_id or file.name, doc_type, media, plaintext, recipients)
     outcome = _send(home, who, "documents.anchor", body)
     emit(
         {

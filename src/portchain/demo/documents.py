@@ -8,11 +8,10 @@ certificate of origin to Dutch customs, which joined the story later and still r
 
 from __future__ import annotations
 
-import base64
 import json
 
 from portchain.demo.scenario import Run
-from portchain.modules.documents.sealing import open_key, seal_document, seal_key, sha256_hex
+from portchain.modules.documents.sealing import anchor_body, open_key, seal_key
 
 ISSUER = "BRIGHTWAVE"
 READERS = ("SZTRADEBANK", "HOLLANDBANK", "HOLLANDHOME")
@@ -59,25 +58,16 @@ def chapter(run: Run) -> None:
     anchored, own_seals = {}, {}
     for doc_type, (doc_id, content) in _papers(run).items():
         plaintext = json.dumps(content, sort_keys=True).encode()
-        ciphertext, sealed = seal_document(plaintext, recipients)
+        body = anchor_body(doc_id, doc_type, "application/json", plaintext, recipients)
         run.act(
             f"{ISSUER} anchors its {doc_type.replace('_', ' ')} {doc_id} for the banks and "
             "the importer",
             issuer,
             "documents.anchor",
-            {
-                "doc_id": doc_id,
-                "doc_type": doc_type,
-                "media_type": "application/json",
-                "plaintext_sha256": sha256_hex(plaintext),
-                "ciphertext": base64.b64encode(ciphertext).decode(),
-                "ciphertext_sha256": sha256_hex(ciphertext),
-                "size": len(plaintext),
-                "grants": sealed,
-            },
+            body,
         )
         anchored[doc_type] = doc_id
-        own_seals[doc_id] = sealed[ISSUER]
+        own_seals[doc_id] = body["grants"][ISSUER]
     run.facts["documents"] = anchored
     run.facts["own_seals"] = own_seals
 

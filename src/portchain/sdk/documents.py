@@ -13,12 +13,11 @@ sees the plaintext or a key that opens it.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from typing import Any
 
 from portchain.kernel.crypto import EncryptionKey, SigningKey
-from portchain.modules.documents.sealing import open_document, open_key, seal_document, seal_key
+from portchain.modules.documents.sealing import anchor_body, open_document, open_key, seal_key
 from portchain.sdk.client import Client
 from portchain.sdk.errors import ClientError
 
@@ -42,17 +41,7 @@ def put(
 ) -> dict[str, Any]:
     """Encrypt ``data``, seal its key to ``issuer`` and each of ``to``, and anchor it."""
     recipients = {org: encryption_key(client, org) for org in dict.fromkeys([issuer, *to])}
-    ciphertext, sealed = seal_document(data, recipients)
-    body = {
-        "doc_id": doc_id,
-        "doc_type": doc_type,
-        "media_type": media_type,
-        "plaintext_sha256": hashlib.sha256(data).hexdigest(),
-        "ciphertext": base64.b64encode(ciphertext).decode(),
-        "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
-        "size": len(data),
-        "grants": sealed,
-    }
+    body = anchor_body(doc_id, doc_type, media_type, data, recipients)
     return client.send(key, "documents.anchor", body)
 
 

@@ -15,7 +15,8 @@ import pytest
 from portchain.engines.solo import SoloConfig
 from portchain.kernel.errors import PortchainError
 from portchain.kernel.tx import Tx, sign
-from portchain.modules.documents.sealing import OVERHEAD, open_document, seal_document, seal_key
+from portchain.modules.documents import sealing
+from portchain.modules.documents.sealing import OVERHEAD, open_document, seal_key
 from portchain.node.blobs import BlobStore
 from portchain.node.home import Home
 from portchain.node.node import Node
@@ -49,17 +50,8 @@ def public_key(home: Home, org: str) -> bytes:
 
 
 def anchor_body(home: Home, doc_id: str, plaintext: bytes, grantees: list[str]) -> dict[str, Any]:
-    ciphertext, sealed = seal_document(plaintext, {o: public_key(home, o) for o in grantees})
-    return {
-        "doc_id": doc_id,
-        "doc_type": "commercial_invoice",
-        "media_type": "application/json",
-        "plaintext_sha256": hashlib.sha256(plaintext).hexdigest(),
-        "ciphertext": base64.b64encode(ciphertext).decode(),
-        "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
-        "size": len(plaintext),
-        "grants": sealed,
-    }
+    keys = {org: public_key(home, org) for org in grantees}
+    return sealing.anchor_body(doc_id, "commercial_invoice", "application/json", plaintext, keys)
 
 
 def test_only_granted_organisations_open_it_and_a_later_grant_works(

@@ -10,7 +10,9 @@ reveals its length (the plaintext's plus 40 bytes of nonce and tag) and nothing 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+from typing import Any
 
 import nacl.public
 import nacl.secret
@@ -27,6 +29,24 @@ def seal_document(plaintext: bytes, recipients: dict[str, bytes]) -> tuple[bytes
     content_key = nacl.utils.random(nacl.secret.SecretBox.KEY_SIZE)
     ciphertext = bytes(nacl.secret.SecretBox(content_key).encrypt(plaintext))
     return ciphertext, {org: seal_key(content_key, public) for org, public in recipients.items()}
+
+
+def anchor_body(
+    doc_id: str, doc_type: str, media_type: str, plaintext: bytes, recipients: dict[str, bytes]
+) -> dict[str, Any]:
+    """The body of a ``documents.anchor`` transaction: ``plaintext`` sealed to ``recipients``
+    (organisation -> public encryption key), with its hashes, size and one key per grantee."""
+    ciphertext, sealed = seal_document(plaintext, recipients)
+    return {
+        "doc_id": doc_id,
+        "doc_type": doc_type,
+        "media_type": media_type,
+        "plaintext_sha256": sha256_hex(plaintext),
+        "ciphertext": base64.b64encode(ciphertext).decode(),
+        "ciphertext_sha256": sha256_hex(ciphertext),
+        "size": len(plaintext),
+        "grants": sealed,
+    }
 
 
 def seal_key(content_key: bytes, public_key: bytes) -> str:
