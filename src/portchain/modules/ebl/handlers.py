@@ -102,6 +102,14 @@ def _append(bill: Bill, *entries: Entry) -> tuple[Entry, ...]:
     return (*bill.chain, *entries)
 
 
+def _save(
+    state: State, before: Bill, after: Bill, ctx: Context, what: str, recipient: str | None = None
+) -> list[Event]:
+    """Store the changed bill; its event goes to its parties after the step."""
+    store.put_bill(state, after, before)
+    return [events.bill_event(after, what, ctx.signer.org, recipient)]
+
+
 def _entry(
     env: BlockEnv, ctx: Context, action: str, recipient: str | None, reason: str = ""
 ) -> Entry:
@@ -194,8 +202,7 @@ def apply_approve(
             field="body.version",
         )
     approved = replace(bill, status=store.APPROVED, approved_ms=env.time_ms)
-    store.put_bill(state, approved, bill)
-    return [events.bill_event(approved, "approved", ctx.signer.org)]
+    return _save(state, bill, approved, ctx, "approved")
 
 
 def apply_issue(
@@ -225,8 +232,7 @@ def apply_issue(
         blank=bill.form == "BLANK",
         chain=(_entry(env, ctx, "ISSUE", holder or bill.consignee),),
     )
-    store.put_bill(state, issued, bill)
-    return [events.bill_event(issued, "issued", ctx.signer.org, issued.holder)]
+    return _save(state, bill, issued, ctx, "issued", issued.holder)
 
 
 def apply_transfer(
@@ -248,8 +254,7 @@ def apply_transfer(
         )
     _member(deps, state, msg.to, "body.to")
     moved = replace(bill, holder=msg.to, chain=_append(bill, _entry(env, ctx, "TRANSFER", msg.to)))
-    store.put_bill(state, moved, bill)
-    return [events.bill_event(moved, "transferred", ctx.signer.org, msg.to)]
+    return _save(state, bill, moved, ctx, "transferred", msg.to)
 
 
 def _not_to_carrier(bill: Bill, to: str) -> None:
@@ -297,9 +302,8 @@ def _endorse(
         holder=msg.to if msg.deliver else bill.holder,
         chain=_append(bill, *entries),
     )
-    store.put_bill(state, endorsed, bill)
     what = "endorsed_to_order" if action == "ENDORSE_TO_ORDER" else "endorsed"
-    return [events.bill_event(endorsed, what, ctx.signer.org, msg.to)]
+    return _save(state, bill, endorsed, ctx, what, msg.to)
 
 
 def apply_endorse(
@@ -329,8 +333,7 @@ def apply_blank_endorse(
         blank=True,
         chain=_append(bill, _entry(env, ctx, "BLANK_ENDORSE", None)),
     )
-    store.put_bill(state, endorsed, bill)
-    return [events.bill_event(endorsed, "blank_endorsed", ctx.signer.org)]
+    return _save(state, bill, endorsed, ctx, "blank_endorsed")
 
 
 def apply_sign(
@@ -339,8 +342,7 @@ def apply_sign(
     bill = _visible(state, ctx, msg.reference)
     _held(bill, ctx)
     signed = replace(bill, chain=_append(bill, _entry(env, ctx, "SIGN", None)))
-    store.put_bill(state, signed, bill)
-    return [events.bill_event(signed, "signed", ctx.signer.org)]
+    return _save(state, bill, signed, ctx, "signed")
 
 
 def apply_surrender(
@@ -364,8 +366,7 @@ def apply_surrender(
         surrendered_by=ctx.signer.org,
         chain=_append(bill, _entry(env, ctx, action, bill.carrier)),
     )
-    store.put_bill(state, pending, bill)
-    return [events.bill_event(pending, "surrender_requested", ctx.signer.org, bill.carrier)]
+    return _save(state, bill, pending, ctx, "surrender_requested", bill.carrier)
 
 
 def apply_answer_surrender(
@@ -398,8 +399,7 @@ def apply_answer_surrender(
             chain=_append(bill, _entry(env, ctx, "SURRENDER_REJECTED", requester, msg.reason)),
         )
         what, recipient = "surrender_rejected", requester
-    store.put_bill(state, answered, bill)
-    return [events.bill_event(answered, what, ctx.signer.org, recipient)]
+    return _save(state, bill, answered, ctx, what, recipient)
 
 
 def apply_accomplish(
@@ -412,8 +412,7 @@ def apply_accomplish(
     else:
         _status(bill, store.ISSUED)
     done = replace(bill, status=store.ACCOMPLISHED)
-    store.put_bill(state, done, bill)
-    return [events.bill_event(done, "accomplished", ctx.signer.org)]
+    return _save(state, bill, done, ctx, "accomplished")
 
 
 def _void(state: State, bill: Bill, reason: str, replaced_by: str | None = None) -> Bill:
