@@ -21,6 +21,7 @@ import random
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ async def _read_loop(
     """Reads until ``duration`` ends; one every ``interval`` seconds (0: back to back)."""
     rng = random.Random(seed)
     out: list[tuple[str, float, int]] = []
-    routes = [
+    routes: list[tuple[str, Callable[[], str]]] = [
         ("tx", lambda: f"/api/v1/txs/{rng.choice(targets['txs'])}"),
         ("key", lambda: f"/api/v1/membership/keys/{rng.choice(targets['keys'])}"),
         ("state", lambda: f"/api/v1/state/membership/key/{rng.choice(targets['keys'])}"),

@@ -151,7 +151,11 @@ def governance(run: Run) -> None:
     )
     home.replace_key(f"{insurer}/underwriter", rotated)
     for org, user, role in (("BRIGHTWAVE", "clerk", "shipper"), ("MERIDIAN", "ops", "carrier")):
-        name = _free_name(user, lambda name, org=org: home.key_path(org, name).exists())
+
+        def taken(name: str, org: str = org) -> bool:
+            return home.key_path(org, name).exists()
+
+        name = _free_name(user, taken)
         staff = home.new_key(org, name)
         run.act(
             f"{org} registers a key for its {user}",

@@ -75,7 +75,10 @@ def anchored(client: Client, data: bytes) -> dict[str, Any] | None:
     from portchain.sdk.errors import NodeError
 
     try:
-        return client.get(f"/api/v1/documents/anchors/{hashlib.sha256(data).hexdigest()}")
+        found: dict[str, Any] = client.get(
+            f"/api/v1/documents/anchors/{hashlib.sha256(data).hexdigest()}"
+        )
+        return found
     except NodeError as exc:
         if exc.status == 404:
             return None
