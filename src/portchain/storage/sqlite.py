@@ -281,6 +281,38 @@ class Reader:
         return int(row[0]), int(row[1])
 
 
+class KeyFilter:
+    """Which state keys may exist: a Bloom filter over every key the database held when it was
+    opened and every key written since. "No" is certain, so a read of a key never written (a
+    new key id, a new container) needs no database query; "maybe" goes to the database.
+
+    Two probes from Python's own string hash (process-local, which is all a cache needs: the
+    filter only decides whether to ask the database, never what the answer is). Never rebuilt
+    while open: past its size the rate of "maybe" rises and reads go to the database more
+    often, never wrongly. Sized at opening for at least 16 bits a key.
+    """
+
+    def __init__(self, keys: int) -> None:
+        size = 1 << 23
+        while size < keys * 16:
+            size <<= 1
+        self._mask = size - 1
+        self._bits = bytearray(size // 8)
+
+    def add(self, key: str) -> None:
+        h, mask, bits = hash(key), self._mask, self._bits
+        first, second = h & mask, (h >> 32) & mask
+        bits[first >> 3] |= 1 << (first & 7)
+        bits[second >> 3] |= 1 << (second & 7)
+
+    def may_contain(self, key: str) -> bool:
+        h, mask, bits = hash(key), self._mask, self._bits
+        first, second = h & mask, (h >> 32) & mask
+        return bool(
+            bits[first >> 3] & (1 << (first & 7)) and bits[second >> 3] & (1 << (second & 7))
+        )
+
+
 class CachedReader(Reader):
     """The block thread's reader: committed values cached, including absences.
 
@@ -288,6 +320,11 @@ class CachedReader(Reader):
     again. Every committed write passes through :meth:`Storage.commit_block`,
     which refreshes this cache after the database commit, so it never serves a
     stale value. Bounded: emptied when it grows past ``limit`` entries.
+
+    A key never seen before (the id of a key being registered, a new container) is
+    answered absent from a :class:`KeyFilter` without querying the database: the
+    query would release the interpreter lock and the block thread would wait to get
+    it back from the threads admitting transactions.
     """
 
     def __init__(self, conn: sqlite3.Connection, limit: int = 500_000) -> None:
@@ -296,12 +333,16 @@ class CachedReader(Reader):
         self._limit = limit
         self.pinned = 0
         """Blocks whose writes are cached but not yet in the database: no emptying meanwhile."""
+        (count,) = conn.execute("SELECT count(*) FROM state").fetchone()
+        self._filter = KeyFilter(count)
+        for (key,) in conn.execute("SELECT key FROM state"):
+            self._filter.add(key)
 
     def get(self, key: str) -> bytes | None:
         try:
             return self._values[key]
         except KeyError:
-            value = self._select(key)
+            value = self._select(key) if self._filter.may_contain(key) else None
             if len(self._values) >= self._limit and not self.pinned:
                 self._values.clear()
             self._values[key] = value
@@ -311,6 +352,9 @@ class CachedReader(Reader):
         return self.get(key)
 
     def refresh(self, writes: dict[str, bytes | None]) -> None:
+        add = self._filter.add
+        for key in writes:
+            add(key)
         if len(self._values) + len(writes) >= self._limit and not self.pinned:
             self._values.clear()
         self._values.update(writes)

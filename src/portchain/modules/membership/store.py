@@ -125,9 +125,21 @@ def get_policy(reader: StateReader) -> Policy:
     return Policy() if data is None else Policy(**data)
 
 
+_DECODED_ORGS: dict[bytes, Org] = {}
+"""Organisation records decoded before, by their stored bytes: every transaction's handler
+reads its signer's organisation, and the bytes (cached by the storage) rarely change."""
+
+
 def get_org(reader: StateReader, org_id: str) -> Org | None:
-    data = _load(reader, ORG + org_id)
-    return None if data is None else Org(**data)
+    raw = reader.get(ORG + org_id)
+    if raw is None:
+        return None
+    org = _DECODED_ORGS.get(raw)
+    if org is None:
+        if len(_DECODED_ORGS) >= 4096:
+            _DECODED_ORGS.clear()
+        org = _DECODED_ORGS[raw] = Org(**json.loads(raw))
+    return org
 
 
 def put_org(state: State, org: Org) -> None:
