@@ -119,7 +119,7 @@ def _prepare(home: Home, txs: int, signers: int) -> tuple[Node, list[list[bytes]
             genesis.chain_id, keys[s].key_id, len(per_signer[s]), "membership.register_key", body
         )
         per_signer[s].append(sign(tx, keys[s]))
-    node = Node(home, SoloConfig(block_interval=0.2, max_block_txs=2000, mempool_size=20_000))
+    node = Node(home, SoloConfig())  # the node's defaults, as `portchain up` runs it
     return node, per_signer
 
 

@@ -102,7 +102,7 @@ def up(
     host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the API.")] = 8545,
     block_interval: Annotated[float, typer.Option(help="Seconds between blocks.")] = 0.2,
-    max_block_txs: Annotated[int, typer.Option(help="Cut a block at this many txs.")] = 2000,
+    max_block_txs: Annotated[int, typer.Option(help="Cut a block at this many txs.")] = 5000,
     mempool_size: Annotated[int, typer.Option(help="Most transactions waiting.")] = 20_000,
 ) -> None:
     """Run the embedded node (solo engine) with its HTTP API until interrupted."""

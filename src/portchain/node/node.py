@@ -77,8 +77,10 @@ class Metrics:
 
 @dataclass
 class _Waiter:
-    event: threading.Event
+    """A submitted transaction: when, and (once a caller waits for it) the event to set."""
+
     submitted: float
+    event: threading.Event | None = None
 
 
 def tx_status(stored: StoredTx | None, pending: bool, tx_hash: bytes) -> dict[str, Any]:
@@ -205,13 +207,17 @@ class Node:
         with self._lock:
             waiter = self._waiters.get(tx_hash)
             if waiter is None:
-                waiter = self._waiters[tx_hash] = _Waiter(threading.Event(), time.perf_counter())
+                waiter = self._waiters[tx_hash] = _Waiter(time.perf_counter())
             return waiter
 
     def _wait(self, tx_hash: bytes, timeout: float) -> dict[str, Any]:
+        # The event is made only for a caller that waits (most submissions are not waited
+        # for); made and set under the same lock, so a commit never slips between.
         with self._lock:
             waiter = self._waiters.get(tx_hash)
-        if waiter is not None:
+            if waiter is not None and waiter.event is None:
+                waiter.event = threading.Event()
+        if waiter is not None and waiter.event is not None:
             waiter.event.wait(timeout)
         return self.tx_status(tx_hash)
 
@@ -234,7 +240,8 @@ class Node:
                 waiter = self._waiters.pop(r.hash, None)
                 if waiter is not None:
                     m.commit_latency.observe(now - waiter.submitted)
-                    waiter.event.set()
+                    if waiter.event is not None:
+                        waiter.event.set()
 
     def next_sequence(self, key_id: str) -> int:
         """The sequence number the signer's next transaction must carry, counting pending ones."""
