@@ -245,9 +245,11 @@ class App:
     def _forget_committed(self, result: BlockResult) -> None:
         """The block is durable: its transactions no longer count as pending."""
         reader = self.storage.writer
+        signers = {r.signer for r in result.tx_results if r.signer}
         with self._check_lock:
+            verified = self._verified
             for r in result.tx_results:
-                self._verified.pop(r.hash, None)
-                signer = r.signer
-                if signer and get_sequence(reader, signer) >= self._pending_seq.get(signer, 0):
+                verified.pop(r.hash, None)
+            for signer in signers:  # once each, not once per transaction
+                if get_sequence(reader, signer) >= self._pending_seq.get(signer, 0):
                     self._pending_seq.pop(signer, None)

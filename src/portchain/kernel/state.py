@@ -17,6 +17,7 @@ bytes, usually the canonical JSON of a record.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Protocol
 
@@ -126,9 +127,9 @@ class State:
     def finish_block(self) -> bytes:
         """Apply the block's writes to the Merkle tree and return the new root (the app hash)."""
         self._journal.clear()
-        sha = codec.sha256
+        sha = hashlib.sha256
         return self._tree.update(
-            (sha(key.encode()), None if value is None else sha(value))
+            (sha(key.encode()).digest(), None if value is None else sha(value).digest())
             for key, value in self._writes.items()
         )
 
