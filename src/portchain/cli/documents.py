@@ -4,10 +4,11 @@
 each organisation named (their encryption keys as the ledger holds them) and anchors it;
 ``get`` fetches a document the organisation may read and opens it with its private
 encryption key; ``grant`` seals the document's key to one more organisation (it reads the
-document however old); ``revoke`` stops a grant; ``anchored`` says, from a file's hash alone,
-whether it is anchored, by whom, when, and whether superseded. Commands read the home's
-database (the last committed block) as the organisation ``--as`` names, and send through the
-running node's API when there is one, else straight to the home.
+document however old); ``revoke`` stops a grant; ``supersede`` marks a document replaced by
+a newer one; ``anchored`` says, from a file's hash alone, whether it is anchored, by whom,
+when, and whether superseded (any member may ask, so it needs no ``--as``). Commands read the
+home's database (the last committed block) as the organisation ``--as`` names, and send
+through the running node's API when there is one, else straight to the home.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from portchain.modules.documents.sealing import anchor_body, open_document, open
 from portchain.node.home import Home, HomeError
 
 app = typer.Typer(
-    help="Trade documents: put (encrypt and anchor), get, grant, revoke, anchored.",
+    help="Trade documents: put (encrypt and anchor), show, get, grant, revoke, supersede, "
+    "anchored.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -187,15 +189,38 @@ def revoke(
 
 
 @app.command()
-def anchored(
+def supersede(
     home: HomeOpt,
     who: AsOpt,
+    doc_id: IdArg,
+    by: Annotated[str, typer.Argument(help="The newer document (also ORG's) replacing it.")],
+) -> None:
+    """As the issuer of both, mark the document superseded by the newer document BY."""
+    outcome = _send(home, who, "documents.supersede", {"doc_id": doc_id, "by": by})
+    emit({"document": doc_id, "superseded_by": by, "height": outcome.get("height")})
+
+
+@app.command()
+def anchored(
+    home: HomeOpt,
     file: Annotated[
         Path, typer.Argument(help="The file to ask about.", exists=True, dir_okay=False)
     ],
+    who: Annotated[
+        str | None,
+        typer.Option("--as", help="Optional (any member may ask): checked to be an active key."),
+    ] = None,
 ) -> None:
     """Whether FILE is anchored (by its SHA-256 alone): by whom, when, and if superseded."""
-    reader, _ = _open(home, who)
+    from portchain.storage.sqlite import Reader, _connect
+
+    target = Home(home)
+    if who is not None:
+        reader, _ = _open(home, who)
+    elif not target.db_path.exists():
+        fail(f"{home} has no database yet; run portchain up or demo")
+    else:
+        reader = Reader(_connect(target.db_path))
     sha256 = hashlib.sha256(file.read_bytes()).hexdigest()
     found = queries.anchored(reader, sha256)
     emit(found if found is not None else {"sha256": sha256, "anchored": False})

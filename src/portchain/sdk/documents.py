@@ -6,9 +6,10 @@
                       pdf_bytes, issuer="BRIGHTWAVE", to=["HOLLANDBANK"])
         pdf = documents.fetch(node, "INV-42", my_encryption_key)
 
-The document is encrypted here, under a fresh key sealed to the issuer and to each
-organisation granted it (their encryption keys as the ledger publishes them); the node never
-sees the plaintext or a key that opens it.
+``grant`` (later, to one more organisation), ``revoke``, ``supersede`` and ``anchored`` (is
+this file anchored, from its hash alone) complete it. The document is encrypted here, under a
+fresh key sealed to the issuer and to each organisation granted it (their encryption keys as
+the ledger publishes them); the node never sees the plaintext or a key that opens it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 from typing import Any
 
 from portchain.kernel.crypto import EncryptionKey, SigningKey
+from portchain.modules.documents.messages import MAX_DOCUMENT_BYTES
 from portchain.modules.documents.sealing import anchor_body, open_document, open_key, seal_key
 from portchain.sdk.client import Client
 from portchain.sdk.errors import ClientError
@@ -40,6 +42,11 @@ def put(
     to: list[str],
 ) -> dict[str, Any]:
     """Encrypt ``data``, seal its key to ``issuer`` and each of ``to``, and anchor it."""
+    if not 0 < len(data) <= MAX_DOCUMENT_BYTES:
+        raise ClientError(
+            f"{doc_id} is {len(data)} bytes; a document is 1 byte to "
+            f"{MAX_DOCUMENT_BYTES // 1024} KiB"
+        )
     recipients = {org: encryption_key(client, org) for org in dict.fromkeys([issuer, *to])}
     body = anchor_body(doc_id, doc_type, media_type, data, recipients)
     return client.send(key, "documents.anchor", body)
@@ -68,6 +75,17 @@ def grant(
     content_key = open_key(record["sealed_key"], private)
     sealed = seal_key(content_key, encryption_key(client, org))
     return client.send(key, "documents.grant", {"doc_id": doc_id, "org": org, "sealed_key": sealed})
+
+
+def revoke(client: Client, key: SigningKey, doc_id: str, org: str) -> dict[str, Any]:
+    """As the issuer, stop ``org``'s grant: from now on the node serves it nothing of the
+    document (what it fetched before, it keeps)."""
+    return client.send(key, "documents.revoke_grant", {"doc_id": doc_id, "org": org})
+
+
+def supersede(client: Client, key: SigningKey, doc_id: str, by: str) -> dict[str, Any]:
+    """As the issuer of both, mark ``doc_id`` superseded by the newer document ``by``."""
+    return client.send(key, "documents.supersede", {"doc_id": doc_id, "by": by})
 
 
 def anchored(client: Client, data: bytes) -> dict[str, Any] | None:
