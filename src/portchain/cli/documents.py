@@ -18,12 +18,14 @@ import mimetypes
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
+import nacl.exceptions
 import typer
 
 from portchain.cli.output import emit
 from portchain.cli.viewing import fail
 from portchain.cli.viewing import found as _found
 from portchain.cli.viewing import open_as as _open
+from portchain.kernel.crypto import EncryptionKey
 from portchain.modules.documents import queries
 from portchain.modules.documents.messages import MAX_DOCUMENT_BYTES, DocType, MediaType
 from portchain.modules.documents.sealing import anchor_body, open_document, open_key, seal_key
@@ -70,8 +72,13 @@ def _encryption_key(reader: Any, org: str) -> bytes:
     return bytes.fromhex(record.encryption_key)
 
 
-def _org(who: str) -> str:
-    return who.partition("/")[0]
+def _private(home: Path, org: str) -> EncryptionKey:
+    """``org``'s private encryption key from the home (a clear error if it holds none)."""
+    try:
+        return Home(home).load_encryption_key(org)
+    except HomeError as exc:
+        fail(str(exc))
+        raise
 
 
 @app.command()
@@ -144,9 +151,11 @@ def get(
     if ciphertext is None:
         fail(f"the ciphertext of {doc_id} is not on this node")
         raise AssertionError
-    plaintext = open_document(
-        ciphertext, record["sealed_key"], target.load_encryption_key(viewer.org)
-    )
+    try:
+        plaintext = open_document(ciphertext, record["sealed_key"], _private(home, viewer.org))
+    except nacl.exceptions.CryptoError:
+        fail(f"the encryption key of {viewer.org} in {home} does not open {doc_id}")
+        raise
     if hashlib.sha256(plaintext).hexdigest() != record["plaintext_sha256"]:
         fail(f"document {doc_id} does not match the hash anchored on the ledger")
     out.write_bytes(plaintext)
@@ -166,7 +175,11 @@ def grant(
     if record is None or record["sealed_key"] is None:
         fail(f"document {doc_id} not found, or {viewer.org} holds no key to it")
         raise AssertionError
-    content_key = open_key(record["sealed_key"], Home(home).load_encryption_key(viewer.org))
+    try:
+        content_key = open_key(record["sealed_key"], _private(home, viewer.org))
+    except nacl.exceptions.CryptoError:
+        fail(f"the encryption key of {viewer.org} in {home} does not open {doc_id}")
+        raise
     body = {
         "doc_id": doc_id,
         "org": org,

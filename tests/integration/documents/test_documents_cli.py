@@ -233,6 +233,21 @@ def test_clear_refusals_that_send_nothing_or_change_nothing(home: Home, tmp_path
     assert [(g["org"], g["revoked_ms"]) for g in grants] == [("BRIGHTWAVE", 0), ("HOLLANDBANK", 0)]
     assert ok(home, "anchored", str(paper))["superseded_by"] is None
 
+    # A home without the organisation's private encryption key, or with another one.
+    secret = home.keys_dir / "HOLLANDBANK" / "encryption.json"
+    kept = secret.read_text()
+    secret.unlink()
+    out = tmp_path / "opened.pdf"
+    output = refused(home, "get", "INV-9", "--as", "HOLLANDBANK", "--out", str(out))
+    assert "no encryption key of HOLLANDBANK" in output
+    secret.write_text(json.dumps({"secret": "11" * 32}))
+    output = refused(home, "get", "INV-9", "--as", "HOLLANDBANK", "--out", str(out))
+    assert "encryption key of HOLLANDBANK" in output and "does not open INV-9" in output
+    assert not out.exists()
+    secret.write_text(kept)
+    ok(home, "get", "INV-9", "--as", "HOLLANDBANK", "--out", str(out))
+    assert out.read_bytes() == paper.read_bytes()
+
 
 def test_the_cli_and_the_sdk_share_one_running_nodes_documents(home: Home, tmp_path: Path) -> None:
     """A document put with the CLI is opened, revoked and superseded with the SDK; the CLI
