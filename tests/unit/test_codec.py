@@ -437,3 +437,18 @@ def test_sha256_is_sha256() -> None:
 def test_decode_agrees_with_the_standard_parser_on_accepted_input() -> None:
     text = '{"z":[1,-2,{"y":null}],"a":"\\t\\u00e9😀"}'
     assert codec.decode(text.encode(), max_bytes=1000) == json.loads(text)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_json_values)
+def test_the_reused_c_encoder_writes_what_the_standard_encoder_writes(value: object) -> None:
+    standard = json.JSONEncoder(
+        ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True
+    ).encode
+    assert codec._dumps_sorted(value) == standard(value)

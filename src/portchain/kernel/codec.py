@@ -27,6 +27,7 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from portchain.kernel.errors import DecodeError, TooLargeError
@@ -92,9 +93,31 @@ def _normalise(value: Any, path: str, depth: int) -> Any:
     raise DecodeError(f"cannot encode a value of type {kind.__name__}", field=path)
 
 
-_dumps_sorted = json.JSONEncoder(
+_dumps_sorted: Callable[[Any], str] = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True
 ).encode
+
+try:
+    from _json import encode_basestring as _c_encode_string
+    from _json import make_encoder as _c_make_encoder
+except ImportError:  # pragma: no cover  (CPython always has its C accelerator)
+    pass
+else:
+
+    def _unencodable(value: Any) -> Any:
+        raise TypeError(f"cannot encode a value of type {type(value).__name__}")
+
+    # The same encoding as the encoder above (json.JSONEncoder.encode makes exactly this C
+    # encoder on every call); made once and reused, as it keeps no state without cycle
+    # markers. Values reach it only after _plain() has bounded their depth, so it needs none.
+    _sorted_encoder = _c_make_encoder(
+        None, _unencodable, _c_encode_string, None, ":", ",", True, False, False
+    )
+
+    def _dumps_sorted_fast(value: Any) -> str:
+        return "".join(_sorted_encoder(value, 0))
+
+    _dumps_sorted = _dumps_sorted_fast
 
 
 _BEYOND_BMP = re.compile(rb"[\xf0-\xf4]")
