@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -454,13 +454,16 @@ class Storage:
         writes: dict[str, bytes | None],
         nodes: list[tuple[bytes, bytes]],
     ) -> None:
-        conn.executemany(
-            "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
-            [(k, v) for k, v in writes.items() if v is not None],
-        )
-        conn.executemany(
-            "DELETE FROM state WHERE key = ?", [(k,) for k, v in writes.items() if v is None]
-        )
+        if None in writes.values():
+            kept: Iterable[tuple[str, bytes | None]] = [
+                (k, v) for k, v in writes.items() if v is not None
+            ]
+            conn.executemany(
+                "DELETE FROM state WHERE key = ?", [(k,) for k, v in writes.items() if v is None]
+            )
+        else:  # no deletion: the items go to SQLite as they are, with no Python loop
+            kept = writes.items()
+        conn.executemany("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", kept)
         conn.executemany("INSERT OR IGNORE INTO nodes (hash, data) VALUES (?, ?)", nodes)
 
     def init_genesis(
