@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import uvicorn
 
-from portchain.api.server import create_app
+from portchain.api.server import serving
 from portchain.kernel.crypto import AUTH_DOMAIN, SigningKey, auth_message
 from portchain.node.node import Node
 
@@ -25,29 +22,12 @@ def free_port() -> int:
 
 @contextmanager
 def serve(node: Node, **options: Any) -> Iterator[httpx.Client]:
-    """The node's API on a free port; ``options`` go to ``create_app`` (limits, clock)."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(node, **options),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        timeout_graceful_shutdown=3,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the API did not start")
-        time.sleep(0.02)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    """The node's API on a free port, and a client of it; ``options`` go to ``create_app``."""
+    with (
+        serving(node, **options) as base_url,
+        httpx.Client(base_url=base_url, timeout=30) as client,
+    ):
+        yield client
 
 
 def sign_in(client: httpx.Client, key: SigningKey) -> str:

@@ -26,11 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
-from portchain.api.server import create_app
-from portchain.bench.events import _free_port, _percentile
-from portchain.bench.solo import machine
+from portchain.api.server import serving
+from portchain.bench.solo import _percentile, machine
 from portchain.engines.solo import SoloConfig
 from portchain.kernel import codec
 from portchain.kernel.crypto import SigningKey
@@ -145,76 +143,59 @@ def measure_read_latency(
                 status = node.tx_status(codec.sha256(raw))
                 hashes.append(status["hash"])
                 keys += [e["attributes"]["key"] for e in status.get("events", [])]
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(node),
-                host="127.0.0.1",
-                port=port,
-                log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=5,
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.02)
-        base_url = f"http://127.0.0.1:{port}"
-        sign_in = KeyAuth(home.load_key("MERIDIAN").key)
-        with httpx.Client(base_url=base_url, auth=sign_in) as http:
-            http.get("/api/v1/auth/session").raise_for_status()
-        token = str(sign_in.token)
+        with serving(node) as base_url:
+            sign_in = KeyAuth(home.load_key("MERIDIAN").key)
+            with httpx.Client(base_url=base_url, auth=sign_in) as http:
+                http.get("/api/v1/auth/session").raise_for_status()
+            token = str(sign_in.token)
 
-        stop = threading.Event()
-        written = 0
+            stop = threading.Event()
+            written = 0
 
-        def write() -> None:
-            nonlocal written
-            tick = 0.05
-            per_tick = max(1, round(write_rate * tick))
-            next_at = time.monotonic()
-            while not stop.is_set():
-                raws = []
-                for _ in range(per_tick):
-                    org = WRITERS[written % len(WRITERS)]
-                    raws.append(_registration(home, org, seqs[org]))
-                    seqs[org] += 1
-                    written += 1
-                node.submit_many(raws)
-                next_at += tick
-                time.sleep(max(0.0, next_at - time.monotonic()))
+            def write() -> None:
+                nonlocal written
+                tick = 0.05
+                per_tick = max(1, round(write_rate * tick))
+                next_at = time.monotonic()
+                while not stop.is_set():
+                    raws = []
+                    for _ in range(per_tick):
+                        org = WRITERS[written % len(WRITERS)]
+                        raws.append(_registration(home, org, seqs[org]))
+                        seqs[org] += 1
+                        written += 1
+                    node.submit_many(raws)
+                    next_at += tick
+                    time.sleep(max(0.0, next_at - time.monotonic()))
 
-        writer = threading.Thread(target=write, daemon=True)
-        height_before = node.status()["height"]
-        writer.start()
-        context = multiprocessing.get_context("spawn")
-        results = context.Queue()
-        targets = {"txs": hashes, "keys": keys}
-        shares = [readers // processes + (i < readers % processes) for i in range(processes)]
-        workers = [
-            context.Process(
-                target=_reader_process,
-                args=(base_url, token, targets, share, duration, i, results, interval),
-                daemon=True,
-            )
-            for i, share in enumerate(shares)
-            if share
-        ]
-        started = time.monotonic()
-        for worker in workers:
-            worker.start()
-        samples: list[tuple[str, float, int]] = []
-        for _ in workers:
-            samples += results.get(timeout=duration + 120)
-        elapsed = time.monotonic() - started
-        for worker in workers:
-            worker.join(10)
-        stop.set()
-        writer.join(10)
-        height_after = node.status()["height"]
-        server.should_exit = True
-        thread.join(10)
+            writer = threading.Thread(target=write, daemon=True)
+            height_before = node.status()["height"]
+            writer.start()
+            context = multiprocessing.get_context("spawn")
+            results = context.Queue()
+            targets = {"txs": hashes, "keys": keys}
+            shares = [readers // processes + (i < readers % processes) for i in range(processes)]
+            workers = [
+                context.Process(
+                    target=_reader_process,
+                    args=(base_url, token, targets, share, duration, i, results, interval),
+                    daemon=True,
+                )
+                for i, share in enumerate(shares)
+                if share
+            ]
+            started = time.monotonic()
+            for worker in workers:
+                worker.start()
+            samples: list[tuple[str, float, int]] = []
+            for _ in workers:
+                samples += results.get(timeout=duration + 120)
+            elapsed = time.monotonic() - started
+            for worker in workers:
+                worker.join(10)
+            stop.set()
+            writer.join(10)
+            height_after = node.status()["height"]
         node.stop()
 
     ok = [latency for _, latency, status in samples if status == 200]

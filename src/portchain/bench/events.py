@@ -21,19 +21,16 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import re
-import socket
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
-from portchain.api.server import create_app
+from portchain.api.server import serving
 from portchain.app.execute import BlockResult
-from portchain.bench.solo import machine
+from portchain.bench.solo import _percentile, machine
 from portchain.engines.solo import SoloConfig
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
@@ -43,19 +40,6 @@ from portchain.node.presets import Member, create_network
 from portchain.sdk.auth import KeyAuth
 
 CHAIN_ID = "portchain-bench-events"
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 _EVENT_ID = re.compile(rb"\nid: (\d+):(\d+)\n")
@@ -199,63 +183,48 @@ def measure_event_latency(
 
         node.engine.on_commit(committed_at)
         node.start()
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(node),
-                host="127.0.0.1",
-                port=port,
-                log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=5,
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.02)
-        expected = blocks * txs_per_block
-        after = node.events.head()
-        # The subscribers read as the bench's organisation, signed in with its key.
-        sign_in = KeyAuth(home.load_key("BENCH0000").key)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=sign_in) as http:
-            http.get("/api/v1/auth/session").raise_for_status()
-        token = str(sign_in.token)
-        timeout = blocks * interval + 60
-        context = multiprocessing.get_context("spawn")
-        results = context.Queue()
-        shares = [
-            subscribers // processes + (i < subscribers % processes) for i in range(processes)
-        ]
-        workers = [
-            context.Process(
-                target=_subscriber_process,
-                args=(port, client, share, after, expected, timeout, results, token),
-                daemon=True,
-            )
-            for share in shares
-            if share
-        ]
-        for worker in workers:
-            worker.start()
-        deadline = time.monotonic() + 60
-        while node.events.subscriber_count < subscribers:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the subscribers did not all connect within 60 s")
-            time.sleep(0.05)
-        began = time.monotonic()
-        for n, batch in enumerate(batches):
-            pause = began + n * interval - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            node.submit_many(batch)
-        streams: list[list[tuple[int, int]]] = []
-        for _ in workers:
-            streams += results.get(timeout=timeout + 30)
-        for worker in workers:
-            worker.join(timeout=10)
-        server.should_exit = True
-        thread.join(timeout=15)
+        with serving(node) as base_url:
+            port = int(httpx.URL(base_url).port or 0)
+            expected = blocks * txs_per_block
+            after = node.events.head()
+            # The subscribers read as the bench's organisation, signed in with its key.
+            sign_in = KeyAuth(home.load_key("BENCH0000").key)
+            with httpx.Client(base_url=base_url, auth=sign_in) as http:
+                http.get("/api/v1/auth/session").raise_for_status()
+            token = str(sign_in.token)
+            timeout = blocks * interval + 60
+            context = multiprocessing.get_context("spawn")
+            results = context.Queue()
+            shares = [
+                subscribers // processes + (i < subscribers % processes) for i in range(processes)
+            ]
+            workers = [
+                context.Process(
+                    target=_subscriber_process,
+                    args=(port, client, share, after, expected, timeout, results, token),
+                    daemon=True,
+                )
+                for share in shares
+                if share
+            ]
+            for worker in workers:
+                worker.start()
+            deadline = time.monotonic() + 60
+            while node.events.subscriber_count < subscribers:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the subscribers did not all connect within 60 s")
+                time.sleep(0.05)
+            began = time.monotonic()
+            for n, batch in enumerate(batches):
+                pause = began + n * interval - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                node.submit_many(batch)
+            streams: list[list[tuple[int, int]]] = []
+            for _ in workers:
+                streams += results.get(timeout=timeout + 30)
+            for worker in workers:
+                worker.join(timeout=10)
         node.stop()
     latencies = [
         (received - committed[height]) / 1e6

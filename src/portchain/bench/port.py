@@ -28,7 +28,6 @@ import multiprocessing
 import random
 import resource
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -402,46 +401,25 @@ def _time_queries(home: Home, containers: int, samples: int) -> dict[str, Any]:
     }
 
 
-def _sign_in(client: Any, key: SigningKey) -> None:
-    from portchain.kernel.crypto import AUTH_DOMAIN, auth_message
-
-    answer = client.post("/api/v1/auth/challenge", json={"key_id": key.key_id}).json()
-    signature = key.sign(AUTH_DOMAIN, auth_message(answer["chain_id"], answer["challenge"]))
-    token = client.post(
-        "/api/v1/auth/token",
-        json={"key_id": key.key_id, "challenge": answer["challenge"], "signature": signature.hex()},
-    ).json()["token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-
-
 def _time_api(home: Home, containers: int, samples: int) -> dict[str, Any]:
     """The same reads through the node's HTTP API (uvicorn, one client, keep-alive)."""
-    import socket
-
     import httpx
-    import uvicorn
 
-    from portchain.api.server import create_app
+    from portchain.api.server import serving
     from portchain.node.node import Node
+    from portchain.sdk.auth import KeyAuth
 
     node = Node(home)
     node.start()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(node), host="127.0.0.1", port=port, log_config=None, access_log=False
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
     rng = random.Random(13)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            _sign_in(client, home.load_key("RTM-DELTA").key)
+        with (
+            serving(node) as base_url,
+            httpx.Client(
+                base_url=base_url, timeout=30, auth=KeyAuth(home.load_key("RTM-DELTA").key)
+            ) as client,
+        ):
+            client.get("/api/v1/auth/session").raise_for_status()  # signs in, untimed
             page: list[float] = []
             for _ in range(samples):
                 after = container_number(rng.randrange(containers))
@@ -461,8 +439,6 @@ def _time_api(home: Home, containers: int, samples: int) -> dict[str, Any]:
                 history.append(time.perf_counter() - t0)
                 misses += response.status_code == 404
     finally:
-        server.should_exit = True
-        thread.join(10)
         node.stop()
     return {
         "containers_at_terminal_page": _stats(page),
