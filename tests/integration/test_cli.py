@@ -263,7 +263,7 @@ def test_documents_put_get_grant_revoke_and_anchored(tmp_path: Path) -> None:
         "BRIGHTWAVE",
         None,
     )
-    unknown = run(
+    same_bytes = run(
         "documents",
         "anchored",
         "--home",
@@ -272,7 +272,7 @@ def test_documents_put_get_grant_revoke_and_anchored(tmp_path: Path) -> None:
         "SZTRADEBANK",
         str(opened.parent / "NL-CUSTOMS.json"),
     )
-    assert unknown["document"] == "INV-42"  # the same bytes: the same anchor
+    assert same_bytes["document"] == "INV-42"  # the same bytes: the same anchor
     other = tmp_path / "other.txt"
     other.write_text("not anchored")
     assert (

@@ -28,7 +28,8 @@ from typing import Any
 import httpx
 
 from portchain.api.server import serving
-from portchain.bench.solo import _percentile, machine
+from portchain.bench.load import percentile
+from portchain.bench.solo import machine
 from portchain.engines.solo import SoloConfig
 from portchain.kernel import codec
 from portchain.kernel.crypto import SigningKey
@@ -204,8 +205,8 @@ def measure_read_latency(
         values = [lat for name, lat, status in samples if name == route and status == 200]
         by_route[route] = {
             "requests": len(values),
-            "p50_ms": round(_percentile(values, 0.50) * 1000, 2),
-            "p99_ms": round(_percentile(values, 0.99) * 1000, 2),
+            "p50_ms": round(percentile(values, 0.50) * 1000, 2),
+            "p99_ms": round(percentile(values, 0.99) * 1000, 2),
         }
     return {
         "benchmark": "api_read_latency",
@@ -223,9 +224,9 @@ def measure_read_latency(
         "reads_per_s": round(len(samples) / elapsed, 1),
         "blocks_during_run": height_after - height_before,
         "txs_written_during_run": written,
-        "p50_ms": round(_percentile(ok, 0.50) * 1000, 2),
-        "p90_ms": round(_percentile(ok, 0.90) * 1000, 2),
-        "p99_ms": round(_percentile(ok, 0.99) * 1000, 2),
+        "p50_ms": round(percentile(ok, 0.50) * 1000, 2),
+        "p90_ms": round(percentile(ok, 0.90) * 1000, 2),
+        "p99_ms": round(percentile(ok, 0.99) * 1000, 2),
         "max_ms": round(max(ok) * 1000, 2) if ok else 0.0,
         "by_route": by_route,
     }

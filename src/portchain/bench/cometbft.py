@@ -42,6 +42,7 @@ from typing import Any
 
 import httpx
 
+from portchain.bench.load import percentile
 from portchain.bench.solo import machine
 from portchain.cli.net import LAN_CONFIG, PortchainNet
 from portchain.kernel.crypto import SigningKey
@@ -61,11 +62,6 @@ TICK = 0.05
 BLOCK_LIMITS = {"block": {"max_bytes": str(1024 * 1024)}}
 """Consensus parameters of both networks: blocks of at most 1 MiB (about 2,500 transactions),
 so neither app's throughput hinges on gossiping a single giant block."""
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 class Watcher:
@@ -168,8 +164,8 @@ def drive(
         "submit_seconds": round(submit_seconds, 3),
         "seconds": round(elapsed, 3),
         "committed_tx_per_s": round(len(committed) / elapsed, 1) if elapsed > 0 else 0.0,
-        "latency_p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
-        "latency_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        "latency_p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
     }
 
 

@@ -29,9 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from portchain.bench.load import TimedLoad
+from portchain.bench.load import TimedLoad, percentile
 from portchain.bench.port import _at, container_number, setup_steps
-from portchain.bench.solo import _percentile, machine
+from portchain.bench.solo import machine
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
 from portchain.node.home import Home
@@ -206,8 +206,8 @@ def proof_check(home: Home, samples: int) -> dict[str, Any]:
         "bundle_bytes": len(json.dumps(bundle)),
         "chain_entries": title["chain_length"],
         "holder": title["holder"],
-        "check_bundle_p50_ms": round(_percentile(times, 0.5) * 1000, 2),
-        "check_bundle_p99_ms": round(_percentile(times, 0.99) * 1000, 2),
+        "check_bundle_p50_ms": round(percentile(times, 0.5) * 1000, 2),
+        "check_bundle_p99_ms": round(percentile(times, 0.99) * 1000, 2),
         "check_proof_command_median_s": round(sorted(walls)[2], 3),
         "samples": samples,
     }

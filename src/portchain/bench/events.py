@@ -30,7 +30,8 @@ import httpx
 
 from portchain.api.server import serving
 from portchain.app.execute import BlockResult
-from portchain.bench.solo import _percentile, machine
+from portchain.bench.load import percentile
+from portchain.bench.solo import machine
 from portchain.engines.solo import SoloConfig
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
@@ -247,7 +248,7 @@ def measure_event_latency(
         "events_per_subscriber": expected,
         "subscribers_complete": complete,
         "deliveries": len(latencies),
-        "latency_p50_ms": round(_percentile(latencies, 0.50), 2),
-        "latency_p99_ms": round(_percentile(latencies, 0.99), 2),
+        "latency_p50_ms": round(percentile(latencies, 0.50), 2),
+        "latency_p99_ms": round(percentile(latencies, 0.99), 2),
         "latency_max_ms": round(max(latencies, default=0.0), 2),
     }

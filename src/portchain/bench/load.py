@@ -7,9 +7,23 @@ import threading
 import time
 from typing import Any
 
-from portchain.bench.solo import _percentile
 from portchain.kernel import codec
 from portchain.kernel.errors import MempoolFullError
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which ``fraction`` of ``values`` lie (nearest rank); 0.0 if none."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def interleave(queues: list[list[bytes]]) -> list[bytes]:
+    """Round-robin over the signers' queues, each kept in sequence order, as an integrator
+    sending several signers' transactions would."""
+    depth = max((len(q) for q in queues), default=0)
+    return [q[i] for i in range(depth) for q in queues if i < len(q)]
 
 
 class TimedLoad:
@@ -71,6 +85,6 @@ class TimedLoad:
             "first_failure": self.failed[0] if self.failed else None,
             "seconds": round(elapsed, 3),
             per_s: round(len(self.committed) / elapsed, 1) if elapsed > 0 else 0.0,
-            "latency_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
-            "latency_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+            "latency_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+            "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         }

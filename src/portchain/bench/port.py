@@ -33,8 +33,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from portchain.bench.load import TimedLoad
-from portchain.bench.solo import _percentile, machine
+from portchain.bench.load import TimedLoad, interleave, percentile
+from portchain.bench.solo import machine
 from portchain.kernel.access import Viewer
 from portchain.kernel.crypto import SigningKey
 from portchain.kernel.identifiers import iso6346_check_digit
@@ -241,11 +241,7 @@ def events_per_second(
         progress(f"submitting {total} container events from {signers} terminal keys")
         load = TimedLoad(node, [raw for q in queues for raw in q])
 
-        def interleaved(mine: list[list[bytes]]) -> list[bytes]:
-            depth = max((len(q) for q in mine), default=0)
-            return [q[i] for i in range(depth) for q in mine if i < len(q)]
-
-        load.run([interleaved(queues[i::clients]) for i in range(clients)], batch)
+        load.run([interleave(queues[i::clients]) for i in range(clients)], batch)
     finally:
         node.stop()
     return {
@@ -359,8 +355,8 @@ def port_scale(
 def _stats(times: list[float]) -> dict[str, float]:
     return {
         "samples": len(times),
-        "p50_ms": round(_percentile(times, 0.5) * 1000, 2),
-        "p99_ms": round(_percentile(times, 0.99) * 1000, 2),
+        "p50_ms": round(percentile(times, 0.5) * 1000, 2),
+        "p99_ms": round(percentile(times, 0.99) * 1000, 2),
         "max_ms": round(max(times) * 1000, 2),
     }
 

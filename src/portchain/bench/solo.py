@@ -24,27 +24,19 @@ import platform
 import random
 import resource
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from portchain.bench.load import TimedLoad, interleave, percentile
 from portchain.engines.solo import SoloConfig
 from portchain.kernel import codec
 from portchain.kernel.crypto import TX_DOMAIN, SigningKey, verify
-from portchain.kernel.errors import MempoolFullError
 from portchain.kernel.smt import MerkleTree
 from portchain.kernel.tx import Tx, sign
 from portchain.node.home import Home
 from portchain.node.node import Node
 from portchain.node.presets import Member, create_network
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def machine() -> dict[str, Any]:
@@ -134,58 +126,21 @@ def run_bench(
         paced = [
             q[i] for i in range(per, max(len(q) for q in queues)) for q in queues if i < len(q)
         ]
-        submitted: dict[bytes, float] = {}
-        committed: dict[bytes, float] = {}
-        failures = 0
         paced_sent: dict[bytes, float] = {}
         paced_latency: list[float] = []
-        done = threading.Event()
-        lock = threading.Lock()
 
-        def on_commit(result: Any) -> None:
-            nonlocal failures
+        def on_paced_commit(result: Any) -> None:
             now = time.perf_counter()
-            with lock:
-                for r in result.tx_results:
-                    committed[r.hash] = now
-                    failures += 0 if r.ok else 1
-                if len(committed) >= txs:
-                    done.set()
-                for r in result.tx_results:
-                    if r.hash in paced_sent:
-                        paced_latency.append(now - paced_sent[r.hash])
+            for r in result.tx_results:
+                if r.hash in paced_sent:
+                    paced_latency.append(now - paced_sent[r.hash])
 
-        node.engine.on_commit(on_commit)
+        load = TimedLoad(node, [raw for q in per_signer for raw in q])
+        node.engine.on_commit(on_paced_commit)
         node.start()
-
-        def client(queues: list[list[bytes]]) -> None:
-            # Round-robin over this client's signers, each in sequence order, sent in batches
-            # as an integrator's system would (POST /api/v1/txs/batch).
-            depth = max((len(q) for q in queues), default=0)
-            ordered = [q[i] for i in range(depth) for q in queues if i < len(q)]
-            for start in range(0, len(ordered), batch):
-                pending = ordered[start : start + batch]
-                while pending:
-                    now = time.perf_counter()
-                    for raw in pending:
-                        submitted[codec.sha256(raw)] = now
-                    outcomes = node.submit_many(pending)
-                    refused = [i for i, o in enumerate(outcomes) if isinstance(o, MempoolFullError)]
-                    pending = pending[refused[0] :] if refused else []
-                    if pending:
-                        time.sleep(0.005)
-
-        groups = [per_signer[i::clients] for i in range(clients)]
-        threads = [threading.Thread(target=client, args=(g,)) for g in groups]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        done.wait(timeout=600)
-        elapsed = max(committed.values(), default=start) - start
-        saturated = len(committed)
-        tps = saturated / elapsed if elapsed > 0 else 0.0
+        load.run([interleave(per_signer[i::clients]) for i in range(clients)], batch, 600)
+        saturated = load.result("committed_tx_per_s")
+        tps = saturated["committed_tx_per_s"]
         # Latency at a steady half of that rate: what a user sees when the node is not flooded.
         rate = max(20.0, min(500.0, tps / 2))
         begin = time.perf_counter()
@@ -199,7 +154,6 @@ def run_bench(
         height = node.storage.writer.height()
         node.stop()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        latencies = [committed[h] - submitted[h] for h in committed if h in submitted]
     verify_rate = ed25519_rate()
     root_rate = state_root_rate(state_keys)
     return {
@@ -212,15 +166,10 @@ def run_bench(
             "batch": batch,
             "state_keys": state_keys,
         },
-        "committed": saturated,
-        "failed": failures,
-        "seconds": round(elapsed, 3),
-        "committed_tx_per_s": round(tps, 1),
-        "latency_p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
-        "latency_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        **saturated,
         "paced_tx_per_s": round(rate, 1),
-        "paced_latency_p50_ms": round(_percentile(paced_latency, 0.50) * 1000, 1),
-        "paced_latency_p99_ms": round(_percentile(paced_latency, 0.99) * 1000, 1),
+        "paced_latency_p50_ms": round(percentile(paced_latency, 0.50) * 1000, 1),
+        "paced_latency_p99_ms": round(percentile(paced_latency, 0.99) * 1000, 1),
         "peak_rss_mb": round(peak_mb, 1),
         "ed25519_verify_per_s_one_core": round(verify_rate, 1),
         "tx_rate_over_verify_rate": round(tps / verify_rate, 3),

@@ -52,8 +52,8 @@ def prove(
     On a CometBFT node's home (a node's app home, see portchain net up) the bundle carries
     CometBFT's signed header of the next block, fetched from the node's RPC.
     """
-    from portchain.app.proofs import ProofError, make_bundle
-    from portchain.engines.cometbft import light
+    from portchain.app.proofs import ProofError
+    from portchain.engines.cometbft.light import bundle_for
     from portchain.storage.sqlite import Reader, _connect
 
     target = Home(home)
@@ -63,11 +63,7 @@ def prove(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     try:
-        reader, rpc_url = Reader(_connect(target.db_path)), light.node_rpc_url(target.path)
-        if rpc_url is None:
-            bundle = make_bundle(reader, chain_id, key)
-        else:
-            bundle = light.make_bundle(reader, chain_id, key, rpc_url)
+        bundle = bundle_for(target.path, Reader(_connect(target.db_path)), chain_id, key)
     except ProofError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

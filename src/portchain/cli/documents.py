@@ -145,9 +145,7 @@ def get(
         fail(f"document {doc_id} not found, or not granted to {viewer.org}")
         raise AssertionError
     target = Home(home)
-    ciphertext = BlobStore(target.blobs_dir).get(record["ciphertext_sha256"])
-    if ciphertext is None:
-        ciphertext = queries.ciphertext(reader, viewer, doc_id)
+    ciphertext = BlobStore(target.blobs_dir).ciphertext(reader, viewer, record)
     if ciphertext is None:
         fail(f"the ciphertext of {doc_id} is not on this node")
         raise AssertionError

@@ -67,22 +67,18 @@ def proof(
 ) -> None:
     """Write a proof bundle of the document's holder and status, for a party of it to hand
     to anyone: ``portchain check-proof BUNDLE --genesis genesis.json`` checks it offline."""
-    from portchain.app.proofs import ProofError, make_bundle
-    from portchain.engines.cometbft import light
+    from portchain.app.proofs import ProofError
+    from portchain.engines.cometbft.light import bundle_for
     from portchain.node.home import Home
 
     reader, viewer = _open(home, who)
-    if queries.bill(reader, viewer, reference) is None:
+    if queries.readable(reader, viewer, reference) is None:
         fail(f"transport document {reference} not found")
     target = Home(home)
     chain_id = target.genesis().chain_id
     key = store.DOC + reference
     try:
-        rpc_url = light.node_rpc_url(target.path)
-        if rpc_url is None:
-            bundle = make_bundle(reader, chain_id, key)
-        else:
-            bundle = light.make_bundle(reader, chain_id, key, rpc_url)
+        bundle = bundle_for(target.path, reader, chain_id, key)
     except ProofError as exc:
         fail(str(exc))
         raise

@@ -266,6 +266,14 @@ def bench(
     """
     from portchain.bench.solo import run_bench
 
+    # A stopped bench (SIGTERM) still runs its clean-ups: the CometBFT bench's nodes and a
+    # node's worker processes are stopped, not left running to slow down what comes next. A
+    # second SIGTERM (sent to the whole process group, say) must not cut the clean-up short.
+    def stop(*_: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, stop)
     if ebl:
         from portchain.bench.ebl import run_ebl_bench
 

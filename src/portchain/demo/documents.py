@@ -17,13 +17,15 @@ ISSUER = "BRIGHTWAVE"
 READERS = ("SZTRADEBANK", "HOLLANDBANK", "HOLLANDHOME")
 
 
-def _public_key(run: Run, org: str) -> bytes:
-    """``org``'s encryption key as the network's genesis registered it (the founding members;
-    the same on every engine, where a node's database may live elsewhere)."""
-    for member in run.home.genesis().app_state["membership"]["organisations"]:
-        if member["id"] == org:
-            return bytes.fromhex(member["encryption_key"])
-    raise LookupError(f"no founding organisation {org}")
+def _public_keys(run: Run, *orgs: str) -> dict[str, bytes]:
+    """The organisations' encryption keys as the network's genesis registered them (founding
+    members; the same on every engine, where a node's database may live elsewhere)."""
+    founders = run.home.genesis().app_state["membership"]["organisations"]
+    known = {member["id"]: bytes.fromhex(member["encryption_key"]) for member in founders}
+    missing = [org for org in orgs if org not in known]
+    if missing:
+        raise LookupError(f"no founding organisation {missing[0]}")
+    return {org: known[org] for org in orgs}
 
 
 def _papers(run: Run) -> dict[str, tuple[str, dict[str, object]]]:
@@ -54,7 +56,7 @@ def _papers(run: Run) -> dict[str, tuple[str, dict[str, object]]]:
 
 def chapter(run: Run) -> None:
     issuer = run.home.load_key(ISSUER).key
-    recipients = {org: _public_key(run, org) for org in (ISSUER, *READERS)}
+    recipients = _public_keys(run, ISSUER, *READERS)
     anchored, own_seals = {}, {}
     for doc_type, (doc_id, content) in _papers(run).items():
         plaintext = json.dumps(content, sort_keys=True).encode()
@@ -84,6 +86,6 @@ def late_grant(run: Run) -> None:
         {
             "doc_id": doc_id,
             "org": "NL-CUSTOMS",
-            "sealed_key": seal_key(content_key, _public_key(run, "NL-CUSTOMS")),
+            "sealed_key": seal_key(content_key, _public_keys(run, "NL-CUSTOMS")["NL-CUSTOMS"]),
         },
     )

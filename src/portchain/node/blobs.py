@@ -15,8 +15,11 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from portchain.app.execute import BlockResult
+from portchain.kernel.access import Viewer
+from portchain.modules.documents import queries
 
 ANCHOR_ACTION = "documents.anchor"
 
@@ -56,6 +59,17 @@ class BlobStore:
             Path(temporary).unlink(missing_ok=True)
             raise
         return sha256
+
+    def ciphertext(self, reader: Any, viewer: Viewer, record: dict[str, Any]) -> bytes | None:
+        """The ciphertext of a document ``viewer`` reads (``record`` from
+        ``documents.queries.document``): from this store, or rebuilt from the anchoring
+        transaction and stored again; None if the node does not hold that transaction."""
+        blob = self.get(record["ciphertext_sha256"])
+        if blob is None:
+            blob = queries.ciphertext(reader, viewer, record["id"])
+            if blob is not None:
+                self.put(blob)
+        return blob
 
     def store_committed(self, result: BlockResult) -> None:
         """Write the ciphertext of every document anchored in a committed block."""

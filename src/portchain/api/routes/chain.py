@@ -13,7 +13,7 @@ from portchain.api.access import ReadRules, public_event, public_events
 from portchain.api.auth import ViewerDep
 from portchain.api.deps import MAX_INT, NodeDep
 from portchain.api.errors import NotFound
-from portchain.app.proofs import ProofError, make_bundle
+from portchain.app.proofs import ProofError
 from portchain.kernel.env import format_time_ms
 from portchain.kernel.errors import PortchainError, TooLargeError
 from portchain.kernel.tx import MAX_TX_BYTES
@@ -235,18 +235,12 @@ def get_state(
 
 
 def proof_bundle(node: Node, reader: Reader, key: str) -> dict[str, Any]:
-    """A proof bundle of ``key`` at the last committed height, for ``portchain check-proof``.
+    """A proof bundle of ``key`` at the last committed height, for ``portchain check-proof``;
+    an impossible proof is answered 404 with the reason."""
+    from portchain.engines.cometbft.light import bundle_for
 
-    On a CometBFT node the commit is CometBFT's: the next block's signed header."""
     try:
-        if node.engine.name != "cometbft":
-            return make_bundle(reader, node.chain_id, key)
-        from portchain.engines.cometbft import light
-
-        rpc_url = light.node_rpc_url(node.home.path)
-        if rpc_url is None:
-            raise ProofError("this node does not know its CometBFT node's RPC address")
-        return light.make_bundle(reader, node.chain_id, key, rpc_url)
+        return bundle_for(node.home.path, reader, node.chain_id, key)
     except ProofError as exc:
         raise NotFound(f"a proof ({exc})") from None
 

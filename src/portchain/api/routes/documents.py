@@ -47,10 +47,7 @@ def content(doc_id: DocId, viewer: ViewerDep, node: NodeDep) -> Response:
     record = queries.document(reader, viewer, doc_id)
     if record is None:
         raise NotFound(f"document {doc_id}")
-    blob = node.blobs.get(record["ciphertext_sha256"])
+    blob = node.blobs.ciphertext(reader, viewer, record)
     if blob is None:
-        blob = queries.ciphertext(reader, viewer, doc_id)
-        if blob is None:
-            raise NotFound(f"document {doc_id}")
-        node.blobs.put(blob)
+        raise NotFound(f"document {doc_id}")
     return Response(blob, media_type="application/octet-stream")

@@ -55,6 +55,6 @@ def dcsa(reference: Reference, viewer: ViewerDep, node: NodeDep) -> dict[str, An
 )
 def proof(reference: Reference, viewer: ViewerDep, node: NodeDep) -> dict[str, Any]:
     reader = node.storage.reader()
-    if queries.bill(reader, viewer, reference) is None:
+    if queries.readable(reader, viewer, reference) is None:
         raise NotFound(f"transport document {reference}")
     return proof_bundle(node, reader, store.DOC + reference)

@@ -181,6 +181,18 @@ def node_rpc_url(home_path: Path) -> str | None:
         return None
 
 
+def bundle_for(home_path: Path, reader: Reader, chain_id: str, key: str) -> dict[str, Any]:
+    """A proof bundle of ``key`` from the node whose app home is ``home_path``: with CometBFT's
+    signed header when the app runs under a CometBFT node, else with the solo engine's commit.
+    What ``portchain prove``, ``portchain ebl proof`` and the API's proofs all serve."""
+    from portchain.app.proofs import make_bundle as solo_bundle
+
+    rpc_url = node_rpc_url(home_path)
+    if rpc_url is None:
+        return solo_bundle(reader, chain_id, key)
+    return make_bundle(reader, chain_id, key, rpc_url)
+
+
 def make_bundle(
     reader: Reader, chain_id: str, key: str, rpc_url: str, *, wait: float = 10.0
 ) -> dict[str, Any]:

@@ -30,7 +30,8 @@ DCSA_ACTIONS = frozenset(
 SURRENDER_REJECTED entry) goes to ``surrenderAnswers`` in the export instead."""
 
 
-def _visible(reader: QueryReader, viewer: Viewer, reference: str) -> Bill | None:
+def readable(reader: QueryReader, viewer: Viewer, reference: str) -> Bill | None:
+    """The stored document if ``viewer`` may read it, else None (as if it did not exist)."""
     found = store.get_bill(reader, reference)
     if found is None or not viewer.may_read(found.audience):
         return None
@@ -39,7 +40,7 @@ def _visible(reader: QueryReader, viewer: Viewer, reference: str) -> Bill | None
 
 def bill(reader: QueryReader, viewer: Viewer, reference: str) -> dict[str, Any] | None:
     """The document with its whole chain, or None if absent or not visible to ``viewer``."""
-    found = _visible(reader, viewer, reference)
+    found = readable(reader, viewer, reference)
     if found is None:
         return None
     return {**asdict(found), "state_key": store.DOC + found.reference}
@@ -73,7 +74,7 @@ def bills(
         if not page:
             break
         for key, _ in page:
-            found = _visible(reader, viewer, key[len(prefix) :])
+            found = readable(reader, viewer, key[len(prefix) :])
             if found is not None and (not holding or found.holder == viewer.org):
                 rows.append(summary(found))
                 if len(rows) == limit:
@@ -100,7 +101,7 @@ def _party(org: str | None) -> dict[str, Any] | None:
 
 def dcsa(reader: QueryReader, viewer: Viewer, reference: str) -> dict[str, Any] | None:
     """The document and its endorsement chain shaped like a DCSA eBL 3.0 transport document."""
-    found = _visible(reader, viewer, reference)
+    found = readable(reader, viewer, reference)
     if found is None:
         return None
     parties: dict[str, Any] = {
