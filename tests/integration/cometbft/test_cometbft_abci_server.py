@@ -11,9 +11,17 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portchain.engines.cometbft import proto
-from portchain.engines.cometbft._wire import encode_uvarint, frame, read_frame
+from portchain.engines.cometbft._wire import (
+    FramingError,
+    encode_uvarint,
+    frame,
+    read_frame,
+    split_frames,
+)
 from portchain.engines.cometbft.abci_client import AbciClient
 from portchain.engines.cometbft.abci_server import AbciApplicationError, AbciServer, BaseApplication
 
@@ -31,6 +39,60 @@ def test_length_prefix_is_an_unsigned_varint() -> None:
     assert encode_uvarint(128) == b"\x80\x01"
     assert encode_uvarint(300) == b"\xac\x02"
     assert frame(b"abc") == b"\x03abc"
+
+
+@given(
+    messages=st.lists(st.binary(max_size=300), max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=3000), max_size=6),
+)
+def test_split_frames_finds_the_same_messages_however_the_bytes_arrive(
+    messages: list[bytes], cuts: list[int]
+) -> None:
+    stream = b"".join(frame(m) for m in messages)
+    found: list[bytes] = []
+    received = bytearray()
+    for start, end in zip([0, *sorted(cuts)], [*sorted(cuts), len(stream)], strict=True):
+        received += stream[start:end]
+        complete, used = split_frames(received, 1 << 20)
+        found += complete
+        del received[:used]
+    assert found == messages
+    assert not received
+
+
+def test_split_frames_refuses_oversized_and_endless_prefixes() -> None:
+    assert split_frames(b"\x05abc", 10) == ([], 0)  # still arriving
+    with pytest.raises(FramingError, match="exceeds the limit of 10"):
+        split_frames(frame(b"x" * 11), 10)
+    with pytest.raises(FramingError, match="longer than ten bytes"):
+        split_frames(b"\xff" * 11, 1 << 20)
+
+
+def test_requests_arriving_a_byte_at_a_time_are_answered(abci_types: ModuleType) -> None:
+    async def scenario() -> list[abci.Response]:
+        server = AbciServer(BaseApplication(), "tcp://127.0.0.1:0")
+        await server.start()
+        reader, writer = await _open(server.address)
+        requests = [
+            abci_types.Request(echo=abci_types.RequestEcho(message="slow" * 50)),
+            abci_types.Request(check_tx=abci_types.RequestCheckTx(tx=b"x" * 200)),
+            abci_types.Request(flush=abci_types.RequestFlush()),
+        ]
+        for byte in b"".join(frame(r.SerializeToString()) for r in requests):
+            writer.write(bytes([byte]))
+            await writer.drain()
+        answers = []
+        for _ in requests:
+            response = abci_types.Response()
+            response.ParseFromString(await read_frame(reader, 1 << 20) or b"")
+            answers.append(response)
+        writer.close()
+        await server.stop()
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert [a.WhichOneof("value") for a in answers] == ["echo", "check_tx", "flush"]
+    assert answers[0].echo.message == "slow" * 50
 
 
 def test_pipelined_requests_are_answered_in_order_and_flush_last(abci_types: ModuleType) -> None:

@@ -34,6 +34,39 @@ def frame(payload: bytes) -> bytes:
     return encode_uvarint(len(payload)) + payload
 
 
+def split_frames(buffer: bytes | bytearray, max_bytes: int) -> tuple[list[bytes], int]:
+    """The complete messages at the start of ``buffer``, and how many bytes they take.
+
+    A message whose bytes have not all arrived yet is left for the next call.
+
+    Raises:
+        FramingError: a length prefix is malformed or larger than ``max_bytes``.
+    """
+    messages: list[bytes] = []
+    position = 0
+    size = len(buffer)
+    while position < size:
+        length = 0
+        cursor = position
+        for shift in range(0, 7 * MAX_VARINT_BYTES, 7):
+            if cursor == size:
+                return messages, position  # the prefix itself is still arriving
+            byte = buffer[cursor]
+            cursor += 1
+            length |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                break
+        else:
+            raise FramingError("length prefix longer than ten bytes")
+        if length > max_bytes:
+            raise FramingError(f"message of {length} bytes exceeds the limit of {max_bytes}")
+        if cursor + length > size:
+            break
+        messages.append(bytes(buffer[cursor : cursor + length]))
+        position = cursor + length
+    return messages, position
+
+
 async def read_frame(reader: asyncio.StreamReader, max_bytes: int) -> bytes | None:
     """Read one message; ``None`` when the peer closed cleanly between messages.
 

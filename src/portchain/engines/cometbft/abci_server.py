@@ -31,7 +31,7 @@ from google.protobuf.message import DecodeError, Message
 
 from portchain.engines.cometbft import proto
 from portchain.engines.cometbft._address import parse_address
-from portchain.engines.cometbft._wire import FramingError, frame, read_frame
+from portchain.engines.cometbft._wire import FramingError, frame, split_frames
 from portchain.engines.cometbft.base_application import BaseApplication
 
 if TYPE_CHECKING:
@@ -52,7 +52,10 @@ DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 """Largest request we accept, in bytes: well above a default block (21 MiB) plus its context."""
 
 _WRITE_BUFFER_HIGH_WATER = 4 * 1024 * 1024
-"""Bytes queued on a connection before we wait for the socket instead of waiting for Flush."""
+"""Bytes queued on a connection before we wait for the socket to take them."""
+
+_READ_CHUNK = 1024 * 1024
+"""Most bytes taken from a connection at once (a burst of requests, or part of a block)."""
 
 APPLICATION_METHODS: tuple[str, ...] = (
     "echo",
@@ -243,37 +246,61 @@ class AbciServer:
     async def _serve_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        """Answer requests in arrival order until the peer hangs up or a fatal answer was sent."""
+        """Answer requests in arrival order until the peer hangs up or a fatal answer was sent.
+
+        Everything that has arrived is answered before the answers go out together, in one
+        write when the requests run out (or at a Flush): CometBFT sends CheckTx requests in
+        bursts, and one system call per answer cost as much as the checks themselves.
+        """
         peer = writer.get_extra_info("peername") or "unix socket"
         logger.debug("ABCI connection from %s", peer)
+        received = bytearray()
+        answers: list[bytes] = []
         try:
             while True:
-                payload = await read_frame(reader, self._max_message_bytes)
-                if payload is None:
-                    break
-                request = proto.abci.Request()
-                request.ParseFromString(payload)
-                response = await self._respond(request)
-                writer.write(frame(response.SerializeToString()))
-                if response.WhichOneof("value") == "exception":
-                    await (
-                        writer.drain()
-                    )  # deliver it before we hang up, as CometBFT's own server does
-                    if self._error is not None and self._stop_on_error:
-                        self._stop_requested.set()
-                    break
-                if (
-                    request.WhichOneof("value") == "flush"
-                    or _buffered(writer) > _WRITE_BUFFER_HIGH_WATER
-                ):
-                    await writer.drain()
+                payloads, used = split_frames(received, self._max_message_bytes)
+                del received[:used]
+                if not payloads:
+                    await self._send(writer, answers)
+                    chunk = await reader.read(_READ_CHUNK)
+                    if not chunk:
+                        if received:
+                            raise asyncio.IncompleteReadError(bytes(received), None)
+                        break
+                    received += chunk
+                    continue
+                for payload in payloads:
+                    request = proto.abci.Request()
+                    request.ParseFromString(payload)
+                    response = await self._respond(request)
+                    answers.append(frame(response.SerializeToString()))
+                    if response.WhichOneof("value") == "exception":
+                        # deliver it before we hang up, as CometBFT's own server does
+                        await self._send(writer, answers, drain=True)
+                        if self._error is not None and self._stop_on_error:
+                            self._stop_requested.set()
+                        return
+                    if request.WhichOneof("value") == "flush":
+                        await self._send(writer, answers)
         except (ConnectionError, asyncio.IncompleteReadError):
             logger.debug("ABCI connection from %s dropped", peer)
         except (FramingError, DecodeError) as exc:
             logger.error(
                 "ABCI connection from %s sent a malformed message, closing it: %s", peer, exc
             )
-        logger.debug("ABCI connection from %s closed", peer)
+        finally:
+            logger.debug("ABCI connection from %s closed", peer)
+
+    @staticmethod
+    async def _send(
+        writer: asyncio.StreamWriter, answers: list[bytes], drain: bool = False
+    ) -> None:
+        """Write the answers so far in one go; wait for the socket only when much is queued."""
+        if answers:
+            writer.write(b"".join(answers))
+            answers.clear()
+        if drain or _buffered(writer) > _WRITE_BUFFER_HIGH_WATER:
+            await writer.drain()
 
     async def _respond(self, request: abci.Request) -> abci.Response:
         """Turn one request into its response; application calls are serialized by the lock."""
