@@ -72,10 +72,21 @@ their own tests (test_events.py, test_auth.py)."""
 
 
 def contract_of(operation: Any, headers: dict[str, str], excluded: list[Any]) -> Any:
-    """A hypothesis test of one operation: generated requests, every check but ``excluded``."""
+    """A hypothesis test of one operation: generated requests, every check but ``excluded``.
+
+    Derandomized, so a clean clone and CI send the same requests: a random run once sent
+    ``/state/%>\ufffdF>`` as schema-valid data for the pattern ``^[!-~]{1,512}$``
+    (schemathesis's generator, not the API, was wrong), failing one run in many.
+    """
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=12,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
     def keeps_contract(case: schemathesis.Case) -> None:
         case.call_and_validate(headers=headers, excluded_checks=excluded)
 
