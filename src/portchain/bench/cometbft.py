@@ -24,6 +24,11 @@ Two phases per network:
    the first submission until the last one is seen committed.
 
 A watcher polls one validator every 20 ms for blocks whose results exist (the app committed).
+
+The throughput phase also reports the CPU time per committed transaction of each group of
+processes, from ``/proc`` (Linux): the CometBFT nodes, the portchain apps, and this process
+(the load and the watcher). When all of them share a machine's cores, their sum bounds the
+rate: ``cores / sum`` transactions per second at best.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import base64
 import hashlib
 import logging
 import math
+import os
 import subprocess
 import tempfile
 import threading
@@ -62,6 +68,28 @@ TICK = 0.05
 BLOCK_LIMITS = {"block": {"max_bytes": str(1024 * 1024)}}
 """Consensus parameters of both networks: blocks of at most 1 MiB (about 2,500 transactions),
 so neither app's throughput hinges on gossiping a single giant block."""
+
+Groups = dict[str, list[int]]
+"""Process ids by role ("cometbft", "app"), whose CPU time a phase accounts for."""
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a running process so far (0 where /proc is absent)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def cpu_snapshot(groups: Groups) -> dict[str, float]:
+    """CPU seconds used so far by each group, and by this process (the load and the watcher)."""
+    snapshot = {role: sum(_cpu_seconds(pid) for pid in pids) for role, pids in groups.items()}
+    times = os.times()
+    snapshot["load"] = times.user + times.system
+    return snapshot
 
 
 class Watcher:
@@ -129,10 +157,21 @@ def _submit(
 
 
 def drive(
-    rpc_urls: list[str], load: Load, *, batch: int, interval: float, timeout: float
+    rpc_urls: list[str],
+    load: Load,
+    *,
+    batch: int,
+    interval: float,
+    timeout: float,
+    groups: Groups | None = None,
 ) -> dict[str, Any]:
-    """Submit ``load`` (a list per validator) and wait until all of it is seen committed."""
+    """Submit ``load`` (a list per validator) and wait until all of it is seen committed.
+
+    With ``groups``, also the CPU time each group of processes spent per committed
+    transaction over the phase (the machine's whole budget, when they share its cores).
+    """
     total = sum(len(txs) for txs in load)
+    cpu_before = cpu_snapshot(groups or {})
     watcher = Watcher(rpc_urls[0])
     submitted: dict[bytes, float] = {}
     errors: list[int] = []
@@ -156,6 +195,11 @@ def drive(
     committed = {h: t for h, t in watcher.seen.items() if h in submitted}
     elapsed = max(committed.values(), default=start) - start
     latencies = [committed[h] - submitted[h] for h in committed]
+    cpu_after = cpu_snapshot(groups or {})
+    cpu = {
+        role: round((cpu_after[role] - cpu_before[role]) * 1e6 / max(1, len(committed)))
+        for role in cpu_after
+    }
     return {
         "submitted": total,
         "rpc_errors": sum(errors),
@@ -166,6 +210,7 @@ def drive(
         "committed_tx_per_s": round(len(committed) / elapsed, 1) if elapsed > 0 else 0.0,
         "latency_p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
         "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "cpu_us_per_tx": cpu,
     }
 
 
@@ -178,6 +223,7 @@ def measure(
     pace: float,
     paced_seconds: float,
     timeout: float,
+    groups: Groups | None = None,
 ) -> dict[str, Any]:
     """The latency phase at ``pace`` tx/s on the fresh network, then the throughput phase."""
     per_tick = max(1, math.ceil(pace * TICK / len(rpc_urls)))
@@ -191,7 +237,9 @@ def measure(
         timeout=timeout,
     )
     paced["offered_tx_per_s"] = round(per_tick * len(rpc_urls) / interval, 1)
-    burst = drive(rpc_urls, make_load(txs), batch=batch, interval=0.0, timeout=timeout)
+    burst = drive(
+        rpc_urls, make_load(txs), batch=batch, interval=0.0, timeout=timeout, groups=groups
+    )
     return {"latency": paced, "throughput": burst}
 
 
@@ -254,14 +302,20 @@ def run_portchain(
         net.start_all()
         for index in range(validators):
             net.localnet.wait_for_height(index, 2, timeout=60)
+        nodes = net.localnet.nodes
+        groups = {
+            "cometbft": [n.cometbft.pid for n in nodes if n.cometbft is not None],
+            "app": [n.app.pid for n in nodes if n.app is not None],
+        }
         result = measure(
-            [node.rpc_url for node in net.localnet.nodes],
+            [node.rpc_url for node in nodes],
             make,
             txs=txs,
             batch=batch,
             pace=pace,
             paced_seconds=paced_seconds,
             timeout=timeout,
+            groups=groups,
         )
         result["blocks"] = net.localnet.status(0).height
     finally:
@@ -310,6 +364,7 @@ def run_kvstore(
             [str(net.binary), "start", "--home", str(net.node_home(i))],
             stdout=net.cometbft_log(i).open("ab"),
             stderr=subprocess.STDOUT,
+            env=net.cometbft_environment(),
         )
         for i in range(validators)
     ]
@@ -324,6 +379,7 @@ def run_kvstore(
             pace=pace,
             paced_seconds=paced_seconds,
             timeout=timeout,
+            groups={"cometbft": [process.pid for process in processes]},
         )
         result["blocks"] = net.status(0).height
     finally:

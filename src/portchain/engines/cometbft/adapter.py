@@ -32,12 +32,12 @@ import json
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from portchain import __version__
 from portchain.app.app import App
-from portchain.app.execute import BlockResult, TxResult, get_sequence
+from portchain.app.execute import BlockResult, get_sequence
 from portchain.app.genesis import GenesisDoc, parse_genesis
 from portchain.engines.cometbft import proto
 from portchain.engines.cometbft.base_application import CODE_OK, BaseApplication
@@ -203,12 +203,18 @@ class PortchainApplication(BaseApplication):
         gc.disable()  # until Commit: nothing a block allocates needs the cyclic collector
         result = self.app.finalize_block(block, [self._decoded.get(codec.sha256(r)) for r in txs])
         self._finalized = result
-        return proto.abci.ResponseFinalizeBlock(
-            tx_results=[_exec_result(r) for r in result.tx_results],
-            events=[_abci_event(e) for e in result.events],
-            validator_updates=validator_updates(result),
-            app_hash=result.app_hash,
+        response = proto.abci.ResponseFinalizeBlock(
+            validator_updates=validator_updates(result), app_hash=result.app_hash
         )
+        # Built in place: a message handed to a constructor is copied, and the results of a
+        # full block are thousands of messages.
+        for tx_result in result.tx_results:
+            exec_result = response.tx_results.add(
+                code=tx_result.code, codespace=tx_result.codespace, log=tx_result.log
+            )
+            _add_events(exec_result.events, tx_result.events)
+        _add_events(response.events, result.events)
+        return response
 
     def commit(self, request: abci.RequestCommit) -> abci.ResponseCommit:
         """Persist the finalized block atomically, then tell the node's listeners."""
@@ -326,23 +332,12 @@ def _attribute_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _abci_event(event: Event) -> abci.Event:
-    return proto.abci.Event(
-        type=event.type,
-        attributes=[
-            proto.abci.EventAttribute(key=k, value=_attribute_text(v), index=k in INDEXED)
-            for k, v in event.attributes
-        ],
-    )
-
-
-def _exec_result(result: TxResult) -> abci.ExecTxResult:
-    return proto.abci.ExecTxResult(
-        code=result.code,
-        codespace=result.codespace,
-        log=result.log,
-        events=[_abci_event(e) for e in result.events],
-    )
+def _add_events(target: Any, events: Iterable[Event]) -> None:
+    """Append ``events`` to a repeated ``abci.Event`` field, as CometBFT carries them."""
+    for event in events:
+        added = target.add(type=event.type)
+        for key, value in event.attributes:
+            added.attributes.add(key=key, value=_attribute_text(value), index=key in INDEXED)
 
 
 def validator_updates(result: BlockResult) -> list[abci.ValidatorUpdate]:
