@@ -364,7 +364,6 @@ def run_kvstore(
             [str(net.binary), "start", "--home", str(net.node_home(i))],
             stdout=net.cometbft_log(i).open("ab"),
             stderr=subprocess.STDOUT,
-            env=net.cometbft_environment(),
         )
         for i in range(validators)
     ]

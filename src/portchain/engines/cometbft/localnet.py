@@ -286,7 +286,6 @@ class LocalNet:
             node.cometbft = _process.spawn(
                 [str(self.binary), "start", "--home", str(self.node_home(index))],
                 log_path=self.cometbft_log(index),
-                env=self.cometbft_environment(),
             )
             self.save()
             self._wait_for_rpc(index, deadline)
@@ -380,17 +379,6 @@ class LocalNet:
         )
 
     # --- helpers ------------------------------------------------------------------------------
-
-    def cometbft_environment(self) -> dict[str, str]:
-        """The environment of a CometBFT process of this network: the caller's, and unless it
-        says otherwise, Go's scheduler sized to this node's share of the machine's cores.
-
-        Every node's Go runtime would otherwise run as many threads as the machine has cores,
-        and N nodes on one machine then spend a good part of their time taking the cores from
-        each other (measured with 4 nodes on 2 cores: about a tenth of CometBFT's CPU time).
-        """
-        share = max(1, (os.cpu_count() or 1) // max(1, len(self.nodes)))
-        return {"GOMAXPROCS": str(share), **os.environ}
 
     def _app_environment(self, node: NodeRecord) -> dict[str, str]:
         return {
