@@ -243,7 +243,15 @@ def measure(
     return {"latency": paced, "throughput": burst}
 
 
-def _portchain_loader(home: Home, signers: int, validators: int) -> tuple[MakeLoad, list[int]]:
+def bench_cast(signers: int) -> tuple[Member, ...]:
+    """The organisations whose admin keys sign the load (the first is a steward)."""
+    return tuple(
+        Member(f"BENCH{i:04d}", f"Bench Organisation {i}", "NL", ("shipper",), i == 0)
+        for i in range(signers)
+    )
+
+
+def portchain_loader(home: Home, signers: int, validators: int) -> tuple[MakeLoad, list[int]]:
     """register_key transactions; signer s always enters at validator s mod N, in order."""
     chain_id = home.genesis().chain_id
     keys = [home.load_key(f"BENCH{i:04d}").key for i in range(signers)]
@@ -285,19 +293,15 @@ def run_portchain(
     timeout: float,
 ) -> tuple[dict[str, Any], int]:
     """The portchain network; also returns the average transaction size, for kvstore's load."""
-    cast = tuple(
-        Member(f"BENCH{i:04d}", f"Bench Organisation {i}", "NL", ("shipper",), i == 0)
-        for i in range(signers)
-    )
     net = PortchainNet.create(
         root,
         validators,
         chain_id="portchain-bench",
-        cast=cast,
+        cast=bench_cast(signers),
         consensus_params=BLOCK_LIMITS,
         log_level="*:error",
     )
-    make, sizes = _portchain_loader(Home(root), signers, validators)
+    make, sizes = portchain_loader(Home(root), signers, validators)
     try:
         net.start_all()
         for index in range(validators):

@@ -247,6 +247,12 @@ def bench(
         typer.Option("--ebl", help="Bill of lading transfers/s, then a proof checked offline."),
     ] = False,
     bills: Annotated[int, typer.Option(help="Bills of lading passed around (--ebl).")] = 1_000,
+    abci: Annotated[
+        bool,
+        typer.Option(
+            "--abci", help="With --engine cometbft: one validator's app alone, µs per tx."
+        ),
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON result here.")] = None,
 ) -> None:
     """Measure committed tx/s, submit-to-commit latency, memory, Ed25519 and state-root rates.
@@ -262,7 +268,9 @@ def bench(
     transfers in all), then the time to check a bill's proof bundle offline.
 
     With --engine cometbft: committed tx/s and latency on a local network of VALIDATORS
-    CometBFT nodes, then the same load on CometBFT's kvstore app, and the ratio.
+    CometBFT nodes, then the same load on CometBFT's kvstore app, and the ratio; with
+    --abci as well: the CPU time one validator's app spends per transaction in CheckTx,
+    ProcessProposal, FinalizeBlock and Commit (TXS transactions, no network).
     """
     from portchain.bench.solo import run_bench
 
@@ -296,6 +304,10 @@ def bench(
         from portchain.bench.events import measure_event_latency
 
         result = measure_event_latency(subscribers=subscribers)
+    elif engine == "cometbft" and abci:
+        from portchain.bench.abci import run_abci_bench
+
+        result = run_abci_bench(txs=txs, signers=signers)
     elif engine == "cometbft":
         from portchain.bench.cometbft import run_bench as run_network_bench
 

@@ -1,0 +1,23 @@
+"""``portchain bench --engine cometbft --abci``: one validator's app fed CometBFT's requests."""
+
+from __future__ import annotations
+
+import pytest
+
+from portchain.bench.abci import run_abci_bench
+
+pytestmark = pytest.mark.cometbft
+
+
+def test_every_transaction_is_checked_executed_and_committed_and_each_phase_is_costed() -> None:
+    result = run_abci_bench(txs=300, signers=20, block_txs=100)
+
+    assert result["refused_at_check"] == 0
+    assert result["failed_in_block"] == 0
+    assert result["height"] == 3  # 300 transactions in blocks of 100, all committed
+    costs = result["cpu_us_per_tx"]
+    phases = ("check_tx", "process_proposal", "finalize_block", "commit")
+    assert all(costs[phase] > 0 for phase in phases)
+    assert costs["total"] == pytest.approx(sum(costs[phase] for phase in phases), abs=0.5)
+    # CheckTx verifies an Ed25519 signature; ProcessProposal only looks the bytes up.
+    assert costs["check_tx"] > costs["process_proposal"]
