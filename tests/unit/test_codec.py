@@ -316,6 +316,18 @@ def test_decode_nesting_limit() -> None:
         codec.decode(too_deep, max_bytes=1000)
 
 
+def test_decode_canonical_nesting_limit_however_many_brackets_the_text_holds() -> None:
+    ok = b"[" * codec.MAX_DEPTH + b"]" * codec.MAX_DEPTH
+    assert codec.decode_canonical(ok, max_bytes=1000) == nested_lists(codec.MAX_DEPTH)
+    wide = b"[" + b",".join([b"[]"] * 100) + b"]"  # 101 brackets, two levels
+    assert codec.decode_canonical(wide, max_bytes=1000) == [[]] * 100
+    too_deep = b"[" * (codec.MAX_DEPTH + 1) + b"]" * (codec.MAX_DEPTH + 1)
+    with pytest.raises(DecodeError, match="nests deeper"):
+        codec.decode_canonical(too_deep, max_bytes=1000)
+    in_strings = b'["' + b"[" * 100 + b'"]'  # brackets inside a string nest nothing
+    assert codec.decode_canonical(in_strings, max_bytes=1000) == ["[" * 100]
+
+
 def test_decode_survives_pathological_nesting() -> None:
     text = b"[" * 100_000 + b"]" * 100_000
     with pytest.raises(DecodeError):

@@ -275,7 +275,9 @@ def decode_canonical(data: bytes, *, max_bytes: int, what: str = "document") -> 
         raise DecodeError(f"{what} is not valid JSON: {exc.msg} at offset {exc.pos}") from None
     except RecursionError:
         raise DecodeError(f"{what} nests too deeply") from None
-    if not _plain(value):  # only depth can fail here: the parser made every value
+    # Only depth can fail the walk: the parser made every value. Text with no more brackets
+    # than MAX_DEPTH, as any transaction, cannot nest deeper, and needs no walk.
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and not _plain(value):
         raise DecodeError(f"{what} nests deeper than {MAX_DEPTH} levels")
     try:
         encoded = _dumps_sorted(value).encode("utf-8")

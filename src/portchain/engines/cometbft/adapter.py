@@ -190,18 +190,19 @@ class PortchainApplication(BaseApplication):
         """Execute the decided block; return per-transaction results and the app hash."""
         info = self.app.info()
         txs = list(request.txs)
+        hashes = [codec.sha256(raw) for raw in txs]
         header = Header(
             chain_id=info.chain_id,
             height=request.height,
             time_ms=timestamp_ms(request.time),
             prev_hash=info.last_block_hash,
-            tx_root=merkle_root([codec.sha256(raw) for raw in txs]),
+            tx_root=merkle_root(hashes),
             app_hash=info.app_hash,
             proposer=request.proposer_address.hex(),
         )
         block = Block(header, tuple(txs), bytes(request.hash))
         gc.disable()  # until Commit: nothing a block allocates needs the cyclic collector
-        result = self.app.finalize_block(block, [self._decoded.get(codec.sha256(r)) for r in txs])
+        result = self.app.finalize_block(block, [self._decoded.get(h) for h in hashes])
         self._finalized = result
         response = proto.abci.ResponseFinalizeBlock(
             validator_updates=validator_updates(result), app_hash=result.app_hash
@@ -232,8 +233,8 @@ class PortchainApplication(BaseApplication):
             gc.freeze()
             gc.enable()
         self._finalized = None
-        for raw in result.block.txs:
-            self._decoded.pop(codec.sha256(raw), None)
+        for tx_result in result.tx_results:
+            self._decoded.pop(tx_result.hash, None)
         if self.on_commit is not None:
             self.on_commit(result)
         return proto.abci.ResponseCommit(retain_height=0)
