@@ -28,7 +28,9 @@ A watcher polls one validator every 20 ms for blocks whose results exist (the ap
 The throughput phase also reports the CPU time per committed transaction of each group of
 processes, from ``/proc`` (Linux): the CometBFT nodes, the portchain apps, and this process
 (the load and the watcher). When all of them share a machine's cores, their sum bounds the
-rate: ``cores / sum`` transactions per second at best.
+rate: ``cores / sum`` transactions per second at best. From the apps' ``/metrics``
+(``portchain_abci_cpu_seconds_total``) it also reports what one app spent per transaction in
+each ABCI call.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from portchain.bench.load import percentile
 from portchain.bench.solo import machine
@@ -82,6 +85,19 @@ def _cpu_seconds(pid: int) -> float:
     except (OSError, IndexError):
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def abci_cpu(metrics_urls: list[str]) -> dict[str, float]:
+    """CPU seconds per ABCI method so far, summed over the apps (their /metrics)."""
+    total: dict[str, float] = {}
+    for url in metrics_urls:
+        text = httpx.get(url, timeout=10).text
+        for family in text_string_to_metric_families(text):
+            if family.name == "portchain_abci_cpu_seconds":
+                for sample in family.samples:
+                    method = sample.labels["method"]
+                    total[method] = total.get(method, 0.0) + sample.value
+    return total
 
 
 def cpu_snapshot(groups: Groups) -> dict[str, float]:
@@ -164,14 +180,17 @@ def drive(
     interval: float,
     timeout: float,
     groups: Groups | None = None,
+    metrics_urls: list[str] | None = None,
 ) -> dict[str, Any]:
     """Submit ``load`` (a list per validator) and wait until all of it is seen committed.
 
     With ``groups``, also the CPU time each group of processes spent per committed
-    transaction over the phase (the machine's whole budget, when they share its cores).
+    transaction over the phase (the machine's whole budget, when they share its cores); with
+    ``metrics_urls`` (the apps' /metrics), what one app spent per transaction in each ABCI call.
     """
     total = sum(len(txs) for txs in load)
     cpu_before = cpu_snapshot(groups or {})
+    abci_before = abci_cpu(metrics_urls or [])
     watcher = Watcher(rpc_urls[0])
     submitted: dict[bytes, float] = {}
     errors: list[int] = []
@@ -200,6 +219,13 @@ def drive(
         role: round((cpu_after[role] - cpu_before[role]) * 1e6 / max(1, len(committed)))
         for role in cpu_after
     }
+    abci_after = abci_cpu(metrics_urls or [])
+    per_app = max(1, len(committed)) * max(1, len(metrics_urls or []))
+    abci = {
+        method: round((seconds - abci_before.get(method, 0.0)) * 1e6 / per_app, 1)
+        for method, seconds in sorted(abci_after.items())
+        if seconds > abci_before.get(method, 0.0)
+    }
     return {
         "submitted": total,
         "rpc_errors": sum(errors),
@@ -211,6 +237,7 @@ def drive(
         "latency_p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
         "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "cpu_us_per_tx": cpu,
+        **({"app_abci_cpu_us_per_tx": abci} if metrics_urls else {}),
     }
 
 
@@ -224,6 +251,7 @@ def measure(
     paced_seconds: float,
     timeout: float,
     groups: Groups | None = None,
+    metrics_urls: list[str] | None = None,
 ) -> dict[str, Any]:
     """The latency phase at ``pace`` tx/s on the fresh network, then the throughput phase."""
     per_tick = max(1, math.ceil(pace * TICK / len(rpc_urls)))
@@ -238,7 +266,13 @@ def measure(
     )
     paced["offered_tx_per_s"] = round(per_tick * len(rpc_urls) / interval, 1)
     burst = drive(
-        rpc_urls, make_load(txs), batch=batch, interval=0.0, timeout=timeout, groups=groups
+        rpc_urls,
+        make_load(txs),
+        batch=batch,
+        interval=0.0,
+        timeout=timeout,
+        groups=groups,
+        metrics_urls=metrics_urls,
     )
     return {"latency": paced, "throughput": burst}
 
@@ -320,6 +354,7 @@ def run_portchain(
             paced_seconds=paced_seconds,
             timeout=timeout,
             groups=groups,
+            metrics_urls=[f"{node.api_url}/metrics" for node in net.nodes],
         )
         result["blocks"] = net.localnet.status(0).height
     finally:

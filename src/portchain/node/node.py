@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from portchain.app.app import App
 from portchain.app.execute import BlockResult
@@ -74,6 +76,30 @@ class Metrics:
             registry=r,
         )
 
+    def watch_abci(self, stats: Callable[[], dict[str, tuple[int, float]]]) -> None:
+        """Export an ABCI server's calls and CPU seconds per method, read at each scrape."""
+        self.registry.register(_AbciCollector(stats))
+
+
+class _AbciCollector(Collector):
+    def __init__(self, stats: Callable[[], dict[str, tuple[int, float]]]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        calls = CounterMetricFamily(
+            "portchain_abci_calls", "ABCI requests answered by the app", labels=["method"]
+        )
+        cpu = CounterMetricFamily(
+            "portchain_abci_cpu_seconds",
+            "CPU time the app spent answering ABCI requests",
+            labels=["method"],
+        )
+        for method, (count, seconds) in sorted(self.stats().items()):
+            calls.add_metric([method], count)
+            cpu.add_metric([method], seconds)
+        yield calls
+        yield cpu
+
 
 @dataclass
 class _Waiter:
@@ -123,6 +149,9 @@ class Node:
         else:
             self.engine = engine(self.app)
         self.metrics = Metrics()
+        abci_stats = getattr(self.engine, "abci_call_stats", None)
+        if abci_stats is not None:  # an ABCI application (the CometBFT engine)
+            self.metrics.watch_abci(abci_stats)
         self._waiters: dict[bytes, _Waiter] = {}
         self._lock = threading.Lock()
         # Blobs first: a client told its document committed finds the blob written.

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from portchain_net_helpers import (
     Load,
@@ -23,6 +24,7 @@ from portchain_net_helpers import (
     height,
     wait_until,
 )
+from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from portchain.app.app import App
@@ -87,6 +89,35 @@ def test_four_validators_commit_and_a_transaction_sent_to_node_1_is_read_at_node
         )
         submitter.close()
     assert assert_agree(net, [0, 1, 2, 3]) >= outcome["height"]
+
+
+def test_each_node_reports_its_apps_abci_calls_and_their_cpu_time(net: PortchainNet) -> None:
+    def abci_metrics(index: int) -> dict[tuple[str, str], float]:
+        text = httpx.get(f"{net.nodes[index].api_url}/metrics", timeout=10).text
+        return {
+            (sample.name, sample.labels["method"]): sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name in ("portchain_abci_calls", "portchain_abci_cpu_seconds")
+            for sample in family.samples
+        }
+
+    before = abci_metrics(2)
+    outcome = Submitter(net, 0, "BRIGHTWAVE").send(wait=True)  # enters at node 1
+    wait_until(
+        "the transaction at node 3",
+        lambda: committed_at(net, 2, outcome["hash"])["status"] == "committed",
+    )
+    after = abci_metrics(2)
+    # Node 3 checked the gossiped transaction once, and executed and committed blocks.
+    checks = ("portchain_abci_calls_total", "check_tx")
+    assert after[checks] - before.get(checks, 0) >= 1
+    for method in ("finalize_block", "commit"):
+        assert (
+            after[("portchain_abci_calls_total", method)]
+            > before[("portchain_abci_calls_total", method)]
+        )
+    cpu = ("portchain_abci_cpu_seconds_total", "check_tx")
+    assert after[cpu] > before.get(cpu, 0.0)
 
 
 def test_a_refusal_at_check_tx_comes_back_with_portchain_code(net: PortchainNet) -> None:

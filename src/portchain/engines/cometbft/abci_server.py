@@ -25,6 +25,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Protocol
 
 from google.protobuf.message import DecodeError, Message
@@ -150,6 +151,7 @@ class AbciServer:
         self._stop_requested = asyncio.Event()
         self._shutdown: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
+        self._calls: dict[str, list[float]] = {}
 
     @property
     def address(self) -> str:
@@ -163,6 +165,11 @@ class AbciServer:
     def error(self) -> BaseException | None:
         """The first exception the application raised, if any."""
         return self._error
+
+    def call_stats(self) -> dict[str, tuple[int, float]]:
+        """Per application method so far: how many calls, and the CPU seconds they took
+        (the calling thread's own time, so a call that waits for the CPU is not charged)."""
+        return {kind: (int(calls), cpu) for kind, (calls, cpu) in list(self._calls.items())}
 
     async def start(self) -> None:
         """Listen; returns once the address accepts connections. Calling it again is harmless."""
@@ -323,11 +330,21 @@ class AbciServer:
             return response
 
     async def _call(self, kind: str, message: Message) -> Message:
-        method = getattr(self._app, kind)
         if self._executor is None:
-            result: Message = method(message)
-            return result
-        return await asyncio.get_running_loop().run_in_executor(self._executor, method, message)
+            return self._timed(kind, message)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, self._timed, kind, message
+        )
+
+    def _timed(self, kind: str, message: Message) -> Message:
+        started = time.thread_time()
+        result: Message = getattr(self._app, kind)(message)
+        stats = self._calls.get(kind)
+        if stats is None:
+            stats = self._calls[kind] = [0, 0.0]
+        stats[0] += 1
+        stats[1] += time.thread_time() - started
+        return result
 
     def _fail(self, kind: str, exc: Exception) -> abci.Response:
         """Record the application's failure, log it with its traceback, and answer it."""

@@ -224,6 +224,10 @@ class CometEngine:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def abci_call_stats(self) -> dict[str, tuple[int, float]]:
+        """Calls and CPU seconds per ABCI method since the app started (see AbciServer)."""
+        return {} if self._server is None else self._server.call_stats()
+
     @property
     def failure(self) -> BaseException | None:
         if self._server is not None and self._server.error is not None:
