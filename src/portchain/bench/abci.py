@@ -27,7 +27,7 @@ from portchain.app.app import App
 from portchain.bench.cometbft import bench_cast, portchain_loader
 from portchain.bench.solo import machine
 from portchain.engines.cometbft import proto
-from portchain.engines.cometbft.adapter import PortchainApplication
+from portchain.engines.cometbft.adapter import PortchainApplication, init_chain_request
 from portchain.kernel import codec
 from portchain.node.home import Home
 from portchain.node.presets import create_network
@@ -70,20 +70,7 @@ def run_abci_bench(
         raws = make(txs)[0]
         storage = Storage(home.db_path)
         adapter = PortchainApplication(App(storage), genesis=genesis, max_block_txs=block_txs)
-        init = abci.RequestInitChain(
-            chain_id=genesis.chain_id,
-            app_state_bytes=genesis.encode(),
-            initial_height=1,
-            validators=[
-                abci.ValidatorUpdate(
-                    pub_key=proto.crypto_keys.PublicKey(ed25519=bytes.fromhex(v.public_key)),
-                    power=v.power,
-                )
-                for v in genesis.validators
-            ],
-        )
-        init.time.FromMilliseconds(genesis.genesis_time_ms)
-        adapter.init_chain(init)
+        adapter.init_chain(init_chain_request(genesis))
         checks = [
             abci.Request(check_tx=abci.RequestCheckTx(tx=raw, type=abci.NEW)).SerializeToString()
             for raw in raws

@@ -17,6 +17,7 @@ from portchain.engines.cometbft import proto
 from portchain.engines.cometbft.adapter import (
     GenesisMismatchError,
     PortchainApplication,
+    init_chain_request,
     timestamp_ms,
 )
 from portchain.engines.cometbft.engine import rebuild_error
@@ -32,18 +33,9 @@ abci = proto.load("abci")
 
 
 def init_request(genesis: GenesisDoc, **changes: Any) -> Any:
-    request = abci.RequestInitChain(
-        chain_id=changes.get("chain_id", genesis.chain_id),
-        app_state_bytes=changes.get("app_state", genesis.encode()),
-        initial_height=1,
-        validators=[
-            abci.ValidatorUpdate(
-                pub_key=proto.crypto_keys.PublicKey(ed25519=bytes.fromhex(v.public_key)),
-                power=v.power,
-            )
-            for v in genesis.validators
-        ],
-    )
+    request = init_chain_request(genesis)
+    request.chain_id = changes.get("chain_id", genesis.chain_id)
+    request.app_state_bytes = changes.get("app_state", genesis.encode())
     request.time.FromMilliseconds(changes.get("time_ms", genesis.genesis_time_ms))
     return request
 

@@ -289,6 +289,25 @@ class PortchainApplication(BaseApplication):
             return None
 
 
+def init_chain_request(genesis: GenesisDoc) -> abci.RequestInitChain:
+    """The InitChain request a CometBFT node whose genesis carries ``genesis`` sends (for
+    driving an adapter without a node: the ABCI bench, tests)."""
+    request = proto.abci.RequestInitChain(
+        chain_id=genesis.chain_id,
+        app_state_bytes=genesis.encode(),
+        initial_height=1,
+        validators=[
+            proto.abci.ValidatorUpdate(
+                pub_key=proto.crypto_keys.PublicKey(ed25519=bytes.fromhex(v.public_key)),
+                power=v.power,
+            )
+            for v in genesis.validators
+        ],
+    )
+    request.time.FromMilliseconds(genesis.genesis_time_ms)
+    return request
+
+
 def timestamp_ms(stamp: Timestamp) -> int:
     """Milliseconds since the epoch, truncated: CometBFT's block times are nanoseconds.
 
