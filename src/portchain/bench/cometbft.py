@@ -189,7 +189,7 @@ def drive(
     ``metrics_urls`` (the apps' /metrics), what one app spent per transaction in each ABCI call.
     """
     total = sum(len(txs) for txs in load)
-    cpu_before = cpu_snapshot(groups or {})
+    cpu_before = cpu_snapshot(groups) if groups is not None else {}
     abci_before = abci_cpu(metrics_urls or [])
     watcher = Watcher(rpc_urls[0])
     submitted: dict[bytes, float] = {}
@@ -214,13 +214,11 @@ def drive(
     committed = {h: t for h, t in watcher.seen.items() if h in submitted}
     elapsed = max(committed.values(), default=start) - start
     latencies = [committed[h] - submitted[h] for h in committed]
-    cpu_after = cpu_snapshot(groups or {})
-    cpu = {
-        role: round((cpu_after[role] - cpu_before[role]) * 1e6 / max(1, len(committed)))
-        for role in cpu_after
-    }
+    per_tx = max(1, len(committed))
+    cpu_after = cpu_snapshot(groups) if groups is not None else {}
+    cpu = {role: round((cpu_after[role] - cpu_before[role]) * 1e6 / per_tx) for role in cpu_after}
     abci_after = abci_cpu(metrics_urls or [])
-    per_app = max(1, len(committed)) * max(1, len(metrics_urls or []))
+    per_app = per_tx * max(1, len(metrics_urls or []))
     abci = {
         method: round((seconds - abci_before.get(method, 0.0)) * 1e6 / per_app, 1)
         for method, seconds in sorted(abci_after.items())
@@ -236,7 +234,7 @@ def drive(
         "committed_tx_per_s": round(len(committed) / elapsed, 1) if elapsed > 0 else 0.0,
         "latency_p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
         "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-        "cpu_us_per_tx": cpu,
+        **({"cpu_us_per_tx": cpu} if groups is not None else {}),
         **({"app_abci_cpu_us_per_tx": abci} if metrics_urls else {}),
     }
 
