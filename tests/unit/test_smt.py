@@ -148,12 +148,12 @@ def test_root_depends_only_on_the_final_map(data: st.DataObject) -> None:
         label="batches (writes, reload first)",
     )
     model: dict[bytes, bytes] = {}
-    store: dict[bytes, bytes] = {}
+    store: dict[int, bytes] = {}
     tree = MerkleTree()
     for writes, reload in batches:
         if reload:  # persist what is new and continue from a tree loaded lazily from storage
             store.update(tree.take_unstored())
-            tree = MerkleTree(tree.root_hash, store.get)
+            tree = MerkleTree(tree.root_hash, store.get, tree.root_id, tree.next_id)
         tree.update((pool[i], value) for i, value in writes)
         for i, value in writes:
             if value is None:
@@ -374,12 +374,14 @@ def test_overlong_proofs_do_not_verify() -> None:
 # -- storage -------------------------------------------------------------------
 
 
+def reload(tree: MerkleTree, store: dict[int, bytes]) -> MerkleTree:
+    return MerkleTree(tree.root_hash, store.get, tree.root_id, tree.next_id)
+
+
 def test_reloaded_tree_gives_the_same_values_and_proofs() -> None:
     tree = build(PRESENT)
     store = dict(tree.take_unstored())
-    for node_hash, encoded in store.items():
-        assert sha(encoded) == node_hash  # a stored node checks itself
-    reloaded = MerkleTree(tree.root_hash, store.get)
+    reloaded = reload(tree, store)
     assert reloaded.root_hash == tree.root_hash
     for key in KEYS:
         assert reloaded.prove(sha(key)) == tree.prove(sha(key))
@@ -389,24 +391,43 @@ def test_reloaded_tree_gives_the_same_values_and_proofs() -> None:
 def test_reloaded_tree_updates_like_the_original() -> None:
     original = build(PRESENT)
     store = dict(original.take_unstored())
-    reloaded = MerkleTree(original.root_hash, store.get)
+    reloaded = reload(original, store)
     writes = [(sha(KEYS[i]), None if i % 3 == 0 else sha(b"new %d" % i)) for i in range(0, 300, 7)]
     assert reloaded.update(writes) == original.update(writes)
+
+
+def test_nodes_are_numbered_children_first_and_each_names_its_childrens_ids() -> None:
+    tree = build(PRESENT)
+    nodes = tree.take_unstored()
+    ids = [node_id for node_id, _ in nodes]
+    assert ids == list(range(1, len(nodes) + 1))  # consecutive: appended to storage together
+    assert tree.root_id == ids[-1] and tree.next_id == ids[-1] + 1  # the root comes last
+    for node_id, stored in nodes:
+        if stored[:1] == b"\x01":  # inner: hashed part, then one 8-byte id per child
+            count = int.from_bytes(stored[1:3], "big").bit_count()
+            children = [
+                int.from_bytes(stored[3 + 32 * count + 8 * i : 3 + 32 * count + 8 * i + 8], "big")
+                for i in range(count)
+            ]
+            assert all(0 < child < node_id for child in children)
+        else:
+            assert len(stored) == 65
 
 
 def test_nodes_are_stored_incrementally_and_old_roots_stay_readable() -> None:
     tree = build(PRESENT)
     store = dict(tree.take_unstored())
     assert tree.take_unstored() == []  # nothing new
-    old_root = tree.root_hash
+    old_root, old_root_id = tree.root_hash, tree.root_id
     key = next(iter(PRESENT))
     tree.update([(sha(key), sha(b"amended"))])
     new_nodes = tree.take_unstored()
     # Only the changed path is new: about log16(200) nodes, not the whole tree.
     assert 1 <= len(new_nodes) <= len(tree.prove(sha(key)).levels) + 1
+    assert min(node_id for node_id, _ in new_nodes) == max(store) + 1
     store.update(new_nodes)
-    now = MerkleTree(tree.root_hash, store.get)
-    then = MerkleTree(old_root, store.get)
+    now = reload(tree, store)
+    then = MerkleTree(old_root, store.get, old_root_id)
     assert now.get(sha(key)) == sha(b"amended")
     assert then.get(sha(key)) == sha(PRESENT[key])
     assert verify_proof(old_root, key, PRESENT[key], then.prove(sha(key)))
@@ -416,7 +437,7 @@ def test_nodes_are_stored_incrementally_and_old_roots_stay_readable() -> None:
 def test_missing_nodes_are_reported() -> None:
     root = TREE.root_hash
     with pytest.raises(MissingNodeError):
-        MerkleTree(root, {}.get).get(sha(KEYS[0]))
+        MerkleTree(root, {}.get, 1).get(sha(KEYS[0]))
     with pytest.raises(MissingNodeError):
         MerkleTree(root).prove(sha(KEYS[0]))
 
@@ -424,4 +445,24 @@ def test_missing_nodes_are_reported() -> None:
 def test_malformed_stored_node_is_reported() -> None:
     root = sha(b"\x01garbage")
     with pytest.raises(MissingNodeError, match="malformed"):
-        MerkleTree(root, {root: b"\x01garbage"}.get).get(sha(b"k"))
+        MerkleTree(root, {7: b"\x01garbage"}.get, 7).get(sha(b"k"))
+
+
+def test_a_stored_node_is_checked_against_the_hash_its_parent_names() -> None:
+    tree = build(PRESENT)
+    store = dict(tree.take_unstored())
+    key = KEYS[0]
+    leaf_id = next(i for i, data in store.items() if data[1:33] == sha(key))
+    # Another key's leaf under this key's id: a store that swapped rows.
+    other = next(i for i, data in store.items() if len(data) == 65 and i != leaf_id)
+    store[leaf_id] = store[other]
+    with pytest.raises(MissingNodeError, match="corrupt"):
+        reload(tree, store).get(sha(key))
+    # A flipped bit in the hashed part of the root.
+    tree = build(PRESENT)
+    store = dict(tree.take_unstored())
+    root = bytearray(store[tree.root_id])
+    root[5] ^= 1
+    store[tree.root_id] = bytes(root)
+    with pytest.raises(MissingNodeError, match="corrupt"):
+        reload(tree, store).get(sha(key))

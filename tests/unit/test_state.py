@@ -134,6 +134,7 @@ def test_rolled_back_writes_leave_no_trace_in_the_app_hash(
     committed: tuple[MemoryBackend, State],
 ) -> None:
     backend, state = committed
+    root_id = state.root_id
     state.set("org/c", b"C")
     mark = state.snapshot()
     state.set("org/a", b"changed")
@@ -142,7 +143,7 @@ def test_rolled_back_writes_leave_no_trace_in_the_app_hash(
     state.rollback(mark)
     root = state.finish_block()
 
-    clean = State(backend, root_of({"org/a": b"A", "org/b": b"B"}))
+    clean = State(backend, root_of({"org/a": b"A", "org/b": b"B"}), root_id)
     clean.set("org/c", b"C")
     assert root == clean.finish_block() == root_of({"org/a": b"A", "org/b": b"B", "org/c": b"C"})
 
@@ -240,7 +241,7 @@ def test_discard_block_on_a_reopened_state() -> None:
     first = State(backend)
     first.set("k", b"v")
     root = commit(first, backend)
-    reopened = State(backend, root)
+    reopened = State(backend, root, first.root_id)
     reopened.set("k", b"w")
     reopened.finish_block()
     reopened.discard_block()
@@ -258,7 +259,7 @@ def test_reopened_state_has_the_same_values_root_and_proofs() -> None:
         state.delete(f"container/{i}")
     root = commit(state, backend)
 
-    reopened = State(backend, root)
+    reopened = State(backend, root, state.root_id, max(backend.nodes) + 1)
     assert reopened.root_hash == root
     for i in range(100):
         key = f"container/{i}"
@@ -284,12 +285,15 @@ def test_prove_covers_the_committed_value_not_a_pending_one(
 
 
 def test_take_nodes_returns_each_node_once(committed: tuple[MemoryBackend, State]) -> None:
-    _, state = committed
+    backend, state = committed
     state.set("org/c", b"C")
     state.finish_block()
     nodes = state.take_nodes()
     assert nodes
-    assert all(sha(encoded) == node_hash for node_hash, encoded in nodes)
+    # Numbered on from the committed ones, the new root last.
+    first = max(backend.nodes) + 1
+    assert [node_id for node_id, _ in nodes] == list(range(first, first + len(nodes)))
+    assert state.root_id == nodes[-1][0]
     assert state.take_nodes() == []
 
 

@@ -108,7 +108,8 @@ class App:
         raw = storage.writer.meta("genesis")
         if raw is not None:
             self._load(parse_genesis(raw))
-        self.state = State(storage.writer, storage.writer.app_hash())
+        writer = storage.writer
+        self.state = State(writer, writer.app_hash(), writer.root_node(), writer.next_node_id())
 
     def _load(self, genesis: GenesisDoc) -> None:
         self.genesis = genesis
@@ -143,8 +144,9 @@ class App:
         state = self.state
         events = self._exec().init_genesis(state, genesis.env(), genesis.app_state)
         app_hash = state.finish_block()
+        nodes = state.take_nodes()
         self.storage.init_genesis(
-            genesis.encode(), dict(state.writes), state.take_nodes(), app_hash, events
+            genesis.encode(), dict(state.writes), nodes, app_hash, events, root_node=state.root_id
         )
         state.block_committed()
         return app_hash
@@ -220,15 +222,17 @@ class App:
             (r.hash, r.signer, r.action, r.code, r.codespace, r.log, list(r.events))
             for r in result.tx_results
         ]
+        nodes = self.state.take_nodes()
         written = self.storage.commit_block(
             result.block,
             rows,
             list(result.events),
             self.state.writes,
-            self.state.take_nodes(),
+            nodes,
             result.app_hash,
             result.results_hash,
             commit,
+            root_node=self.state.root_id,
             background=background,
         )
         self.state.block_committed()

@@ -14,7 +14,7 @@ from typing import Any
 from portchain.app.genesis import GenesisDoc
 from portchain.kernel import codec
 from portchain.kernel.block import Commit, Header
-from portchain.kernel.smt import MerkleTree, Proof, verify_proof
+from portchain.kernel.smt import Proof, verify_proof
 from portchain.storage.sqlite import Reader
 
 BUNDLE_VERSION = 1
@@ -31,8 +31,7 @@ def make_bundle(reader: Reader, chain_id: str, key: str) -> dict[str, Any]:
         block = reader.block(height) if height else None
         if block is None or block.commit is None:
             raise ProofError("no signed block is committed yet; submit a transaction first")
-        root = reader.app_hash()
-        proof = MerkleTree(root, reader.load_node).prove(codec.sha256(key.encode()))
+        proof = reader.tree().prove(codec.sha256(key.encode()))
         value = reader.get(key)
     return {
         "version": BUNDLE_VERSION,

@@ -4,8 +4,9 @@
 same :class:`Executor` the node runs, checking on the way every header hash and
 link, every transaction root, every signature (none is taken from a cache),
 every sequence, every stored result and event, every commit's signatures, and
-the app hash at every height. At the end the stored state, the stored Merkle
-nodes and the stored event index must equal what the replay produced. Any
+the app hash at every height. At the end the stored state and the stored event
+index must equal what the replay produced, and the stored Merkle tree must hold
+every stored key under the app hash, each node matching the hash its parent names. Any
 flipped byte in blocks, transactions, results or state is therefore found, and
 reported with the first height at which it shows.
 
@@ -30,6 +31,7 @@ from portchain.app.genesis import parse_genesis
 from portchain.kernel import codec
 from portchain.kernel.block import Block, Commit, Header
 from portchain.kernel.events import Event
+from portchain.kernel.smt import MissingNodeError
 from portchain.kernel.state import MemoryBackend, State
 from portchain.storage.sqlite import Reader, _connect
 
@@ -235,9 +237,15 @@ def _check_state(reader: Reader, backend: MemoryBackend, height: int) -> None:
             raise VerifyError(height, f"stored state differs from the replay at key {key!r}")
     if stored_keys != len(backend.values):
         raise VerifyError(height, "stored state is missing keys the replay has")
-    for node_hash, data in reader.stored_nodes():
-        if codec.sha256(data) != node_hash:
-            raise VerifyError(height, f"stored Merkle node {node_hash.hex()} is corrupt")
+    # Every stored key's path in the stored tree, each node checked against the hash its
+    # parent names, down from the stored app hash (which the replay has confirmed).
+    tree = reader.tree()
+    try:
+        for key, value in reader.state_items():
+            if tree.get(codec.sha256(key.encode())) != codec.sha256(value):
+                raise VerifyError(height, f"the stored Merkle tree lacks key {key!r}")
+    except MissingNodeError as exc:
+        raise VerifyError(height, f"stored Merkle tree: {exc}") from exc
     for name, indexed, h, attributes in reader.index_entries():
         if attributes is None or attributes.get(name) != indexed:
             raise VerifyError(h, f"event index entry {name}={indexed!r} points at no such event")

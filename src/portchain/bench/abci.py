@@ -6,12 +6,15 @@ network's rate there. This measures that cost without a network: one node's ABCI
 its real App and SQLite, fed the protobuf requests CometBFT would send (decoded from bytes,
 answered and encoded again, as the socket server does):
 
-1. ``CheckTx`` for every transaction (a new one: decode, key, signature, sequence);
-2. then, block by block, ``ProcessProposal``, ``FinalizeBlock`` and ``Commit``.
+block by block, as a validator sees them: ``CheckTx`` for each of the block's transactions (a
+new one: decode, key, signature, sequence), then ``ProcessProposal``, ``FinalizeBlock`` and
+``Commit``.
 
 The load is the network bench's: ``membership.register_key`` transactions from ``signers``
-organisation admin keys, signed before the clock starts. Each phase reports CPU time per
-transaction (this process, one thread) and the wall time beside it.
+organisation admin keys, signed before the clock starts; each registers a new key, so the state
+and the database grow with the chain. Each phase reports CPU time per transaction (this process,
+one thread) and the wall time beside it, over the whole run and for each tenth of it
+(``by_segment``), which shows how the cost changes as the chain grows.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ def _answer(kind: str, payload: bytes, call: Callable[[Any], Any]) -> bytes:
 def run_abci_bench(
     *, txs: int = 10_000, signers: int = 200, block_txs: int = 2_000
 ) -> dict[str, Any]:
-    """CheckTx for ``txs`` transactions, then blocks of ``block_txs``; µs per transaction."""
+    """Blocks of ``block_txs`` of ``txs`` transactions in all, each checked first; µs per
+    transaction."""
     abci = proto.load("abci")
     with tempfile.TemporaryDirectory(prefix="portchain-bench-abci-") as tmp:
         home = Home(Path(tmp) / "home")
@@ -75,36 +79,33 @@ def run_abci_bench(
             abci.Request(check_tx=abci.RequestCheckTx(tx=raw, type=abci.NEW)).SerializeToString()
             for raw in raws
         ]
-        phases = ("check_tx", "process_proposal", "finalize_block", "commit")
-        clocks = {name: _Clock() for name in phases}
+        clocks = {name: _Clock() for name in PHASES}
+        starts = list(range(0, len(raws), block_txs))
+        segments: list[dict[str, Any]] = []
+        mark = _Marks(clocks, 0)
+        refused = failed = 0
         gc.collect()
-        with clocks["check_tx"]:
-            answers = [_answer("check_tx", payload, adapter.check_tx) for payload in checks]
-        # Read back outside the clock: decoding the answers is CometBFT's work, not the app's.
-        refused = sum(1 for a in answers if abci.Response.FromString(a).check_tx.code != 0)
-        failed = 0
-        for height, start in enumerate(range(0, len(raws), block_txs), start=1):
+        for height, start in enumerate(starts, start=1):
             block = raws[start : start + block_txs]
-            proposal = abci.Request(
-                process_proposal=abci.RequestProcessProposal(txs=block, height=height)
-            ).SerializeToString()
-            finalize = abci.RequestFinalizeBlock(
-                txs=block,
-                height=height,
-                hash=codec.sha256(b"block %d" % height),
-                proposer_address=bytes(20),
-            )
-            finalize.time.FromMilliseconds(genesis.genesis_time_ms + height * 1000)
-            finalize_bytes = abci.Request(finalize_block=finalize).SerializeToString()
-            commit = abci.Request(commit=abci.RequestCommit()).SerializeToString()
+            requests = _block_requests(abci, block, height, genesis.genesis_time_ms)
+            with clocks["check_tx"]:
+                answers = [
+                    _answer("check_tx", payload, adapter.check_tx)
+                    for payload in checks[start : start + block_txs]
+                ]
             with clocks["process_proposal"]:
-                _answer("process_proposal", proposal, adapter.process_proposal)
+                _answer("process_proposal", requests[0], adapter.process_proposal)
             with clocks["finalize_block"]:
-                finalized = _answer("finalize_block", finalize_bytes, adapter.finalize_block)
+                finalized = _answer("finalize_block", requests[1], adapter.finalize_block)
+            with clocks["commit"]:
+                _answer("commit", requests[2], adapter.commit)
+            # Read back outside the clocks: decoding the answers is CometBFT's work.
+            refused += sum(1 for a in answers if abci.Response.FromString(a).check_tx.code)
             results = abci.Response.FromString(finalized).finalize_block.tx_results
             failed += sum(1 for result in results if result.code)
-            with clocks["commit"]:
-                _answer("commit", commit, adapter.commit)
+            if height * SEGMENTS // len(starts) > len(segments):  # a tenth of the run is done
+                segments.append(mark.since(start + len(block)))
+                mark = _Marks(clocks, start + len(block))
         height = adapter.app.info().height
         storage.close()
     per_tx = {name: round(clock.cpu * 1e6 / len(raws), 1) for name, clock in clocks.items()}
@@ -121,7 +122,50 @@ def run_abci_bench(
         "wall_us_per_tx": {
             name: round(clock.wall * 1e6 / len(raws), 1) for name, clock in clocks.items()
         },
+        "by_segment": segments,
         "refused_at_check": refused,
         "failed_in_block": failed,
         "height": height,
     }
+
+
+PHASES = ("check_tx", "process_proposal", "finalize_block", "commit")
+
+SEGMENTS = 10
+"""Parts of the run reported on their own, to show the cost as the chain grows."""
+
+
+class _Marks:
+    """The phases' clocks at one point of the run, to cost the part after it."""
+
+    def __init__(self, clocks: dict[str, _Clock], txs: int) -> None:
+        self.clocks = clocks
+        self.txs = txs
+        self.cpu = {name: clock.cpu for name, clock in clocks.items()}
+
+    def since(self, txs: int) -> dict[str, Any]:
+        """CPU µs per transaction of each phase since the mark, up to ``txs`` transactions."""
+        count = max(1, txs - self.txs)
+        per_tx = {
+            name: round((clock.cpu - self.cpu[name]) * 1e6 / count, 1)
+            for name, clock in self.clocks.items()
+        }
+        return {"up_to_txs": txs, "cpu_us_per_tx": per_tx}
+
+
+def _block_requests(abci: Any, block: list[bytes], height: int, genesis_ms: int) -> list[bytes]:
+    """ProcessProposal, FinalizeBlock and Commit for ``block`` as CometBFT encodes them."""
+    proposal = abci.Request(process_proposal=abci.RequestProcessProposal(txs=block, height=height))
+    finalize = abci.RequestFinalizeBlock(
+        txs=block,
+        height=height,
+        hash=codec.sha256(b"block %d" % height),
+        proposer_address=bytes(20),
+    )
+    finalize.time.FromMilliseconds(genesis_ms + height * 1000)
+    commit = abci.Request(commit=abci.RequestCommit())
+    return [
+        proposal.SerializeToString(),
+        abci.Request(finalize_block=finalize).SerializeToString(),
+        commit.SerializeToString(),
+    ]

@@ -24,6 +24,16 @@ Nodes are immutable; an update copies the path it changes. Keeping an old root
 is therefore a free snapshot, which the app uses to abandon a block that was
 executed but never committed.
 
+Storage
+-------
+Stored nodes are numbered in the order they are stored (ids 1, 2, 3...), and an
+inner node records its children's ids beside their hashes. A block's new nodes
+therefore take consecutive ids and are appended together at the end of the
+database's node table, instead of being scattered across it by their random
+hashes (which made every node a page write of its own, and committing a block
+slower as the chain grew). The ids are bookkeeping of one database, never hashed:
+the root and every proof are the same whatever the numbering.
+
 Hashes (domain-separated so a leaf can never pass for an inner node)::
 
     leaf  = SHA-256(0x00 || key_hash || value_hash)
@@ -32,8 +42,9 @@ Hashes (domain-separated so a leaf can never pass for an inner node)::
                                                       child hashes in slot order
     empty tree root = 32 zero bytes
 
-A node is stored under its hash as exactly the bytes after SHA-256's input, so
-a stored node checks itself.
+A stored node is the bytes after SHA-256's input (for an inner node, followed
+by its children's ids, 8 bytes each in slot order): loading checks those bytes
+against the hash the parent (or the app hash) names, so a damaged store is found.
 """
 
 from __future__ import annotations
@@ -53,6 +64,7 @@ MAX_DEPTH = 64
 
 _LEAF = b"\x00"
 _INNER = b"\x01"
+_ID_BYTES = 8
 
 
 def _nibble(key: int, depth: int) -> int:
@@ -60,12 +72,13 @@ def _nibble(key: int, depth: int) -> int:
 
 
 class Leaf:
-    __slots__ = ("_hash", "key_hash", "stored", "value_hash")
+    __slots__ = ("_hash", "id", "key_hash", "value_hash")
 
-    def __init__(self, key_hash: bytes, value_hash: bytes, stored: bool = False) -> None:
+    def __init__(self, key_hash: bytes, value_hash: bytes, id_: int = 0) -> None:
         self.key_hash = key_hash
         self.value_hash = value_hash
-        self.stored = stored
+        self.id = id_
+        """Storage id; 0 until stored."""
         self._hash: bytes | None = None
 
     @property
@@ -77,24 +90,29 @@ class Leaf:
     def encode(self) -> bytes:
         return _LEAF + self.key_hash + self.value_hash
 
+    stored_form = encode
+    """A leaf is stored as the bytes it hashes."""
+
 
 class Stub:
-    """A stored node not yet loaded into memory."""
+    """A stored node not yet loaded into memory: its hash and storage id."""
 
-    __slots__ = ("hash",)
+    __slots__ = ("hash", "id")
 
-    def __init__(self, hash_: bytes) -> None:
+    def __init__(self, hash_: bytes, id_: int) -> None:
         self.hash = hash_
+        self.id = id_
 
 
 class Inner:
-    __slots__ = ("_encoded", "_hash", "children", "stored")
+    __slots__ = ("_encoded", "_hash", "children", "id")
 
-    def __init__(self, children: list[Node], hash_: bytes | None = None) -> None:
+    def __init__(self, children: list[Node], hash_: bytes | None = None, id_: int = 0) -> None:
         self.children = children
         self._hash = hash_
         self._encoded: bytes | None = None
-        self.stored = hash_ is not None
+        self.id = id_
+        """Storage id; 0 until stored."""
 
     def encode(self) -> bytes:
         if self._encoded is not None:
@@ -117,12 +135,19 @@ class Inner:
             self._hash = hashlib.sha256(self._encoded).digest()
         return self._hash
 
+    def stored_form(self) -> bytes:
+        """The hashed bytes, then each present child's storage id (all stored before it)."""
+        ids = [child.id for child in self.children if child is not None]
+        assert all(ids), "a node is stored after its children"
+        return self.encode() + b"".join(i.to_bytes(_ID_BYTES, "big") for i in ids)
+
 
 Node = Union[Leaf, Inner, Stub, None]  # noqa: UP007 (a runtime alias used before the classes)
 Item = tuple[bytes, bytes | None]
 """A pending write: (key hash, value hash), or (key hash, None) to delete."""
 
-NodeLoader = Callable[[bytes], bytes | None]
+NodeLoader = Callable[[int], bytes | None]
+"""A stored node's bytes by its storage id (None: not stored)."""
 _Entry = tuple[int, bytes, bytes | None]
 
 
@@ -208,11 +233,26 @@ def verify_proof(root: bytes, key: bytes, value: bytes | None, proof: Proof) -> 
 
 
 class MerkleTree:
-    """The tree over hashed keys; nodes load lazily from ``loader`` by hash."""
+    """The tree over hashed keys; nodes load lazily from ``loader`` by storage id.
 
-    def __init__(self, root_hash: bytes = EMPTY, loader: NodeLoader | None = None) -> None:
+    Args:
+        root_hash: the root to start from (the app hash); ``EMPTY`` for an empty tree.
+        loader: reads a stored node by id.
+        root_id: the storage id of the root node.
+        next_id: the id :meth:`take_unstored` gives the next node it hands out (one more
+            than the largest id stored).
+    """
+
+    def __init__(
+        self,
+        root_hash: bytes = EMPTY,
+        loader: NodeLoader | None = None,
+        root_id: int = 0,
+        next_id: int = 1,
+    ) -> None:
         self._loader = loader
-        self.root: Node = None if root_hash == EMPTY else Stub(root_hash)
+        self.root: Node = None if root_hash == EMPTY else Stub(root_hash, root_id)
+        self.next_id = next_id
         self._made: list[Leaf | Inner] = []
         """Nodes created since the last :meth:`take_unstored`, to persist."""
 
@@ -221,26 +261,37 @@ class MerkleTree:
     def root_hash(self) -> bytes:
         return EMPTY if self.root is None else self.root.hash
 
+    @property
+    def root_id(self) -> int:
+        """The root's storage id (0 for an empty tree, or a root not yet stored)."""
+        return 0 if self.root is None else self.root.id
+
     def _load(self, node: Node) -> Node:
         if type(node) is not Stub:
             return node
-        encoded = self._loader(node.hash) if self._loader else None
-        if encoded is None:
+        stored = self._loader(node.id) if self._loader and node.id else None
+        if stored is None:
             raise MissingNodeError(f"tree node {node.hash.hex()} is missing from storage")
-        if hashlib.sha256(encoded).digest() != node.hash:
+        if stored[:1] == _LEAF and len(stored) == 65:
+            if hashlib.sha256(stored).digest() != node.hash:
+                raise MissingNodeError(f"tree node {node.hash.hex()} is corrupt in storage")
+            return Leaf(stored[1:33], stored[33:65], node.id)
+        count = int.from_bytes(stored[1:3], "big").bit_count()
+        hashed = 3 + 32 * count
+        if stored[:1] != _INNER or len(stored) != hashed + _ID_BYTES * count:
+            raise MissingNodeError(f"tree node {node.hash.hex()} is malformed in storage")
+        if hashlib.sha256(stored[:hashed]).digest() != node.hash:
             raise MissingNodeError(f"tree node {node.hash.hex()} is corrupt in storage")
-        if encoded[:1] == _LEAF and len(encoded) == 65:
-            return Leaf(encoded[1:33], encoded[33:65], stored=True)
-        bitmap = int.from_bytes(encoded[1:3], "big")
+        bitmap = int.from_bytes(stored[1:3], "big")
         children: list[Node] = [None] * RADIX
-        offset = 3
+        offset, id_offset = 3, hashed
         for i in range(RADIX):
             if bitmap >> i & 1:
-                children[i] = Stub(encoded[offset : offset + 32])
+                child_id = int.from_bytes(stored[id_offset : id_offset + _ID_BYTES], "big")
+                children[i] = Stub(stored[offset : offset + 32], child_id)
                 offset += 32
-        if encoded[:1] != _INNER or offset != len(encoded):
-            raise MissingNodeError(f"tree node {node.hash.hex()} is malformed in storage")
-        return Inner(children, node.hash)
+                id_offset += _ID_BYTES
+        return Inner(children, node.hash, node.id)
 
     def _child(self, parent: Inner, slot: int) -> Node:
         child = parent.children[slot]
@@ -335,15 +386,19 @@ class MerkleTree:
         self._made.append(node)
         return node
 
-    def take_unstored(self) -> list[tuple[bytes, bytes]]:
-        """Nodes created since the last call, as (hash, encoding), and mark them stored."""
+    def take_unstored(self) -> list[tuple[int, bytes]]:
+        """Nodes created since the last call, numbered from :attr:`next_id` in the order they
+        were made (children first), as (id, stored bytes) to persist."""
         out = []
+        next_id = self.next_id
         for node in self._made:
-            if not node.stored:
-                node.stored = True
-                out.append((node.hash, node.encode()))
+            if not node.id:
+                node.id = next_id
+                next_id += 1
+                out.append((node.id, node.stored_form()))
                 if type(node) is Inner:
                     node._encoded = None
+        self.next_id = next_id
         self._made = []
         return out
 

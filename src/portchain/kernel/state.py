@@ -34,11 +34,11 @@ _MISSING = object()
 
 
 class StateBackend(Protocol):
-    """Committed state: values by key and Merkle tree nodes by hash."""
+    """Committed state: values by key and Merkle tree nodes by storage id."""
 
     def get_value(self, key: str) -> bytes | None: ...
 
-    def load_node(self, node_hash: bytes) -> bytes | None: ...
+    def load_node(self, node_id: int) -> bytes | None: ...
 
 
 class MemoryBackend:
@@ -46,15 +46,15 @@ class MemoryBackend:
 
     def __init__(self) -> None:
         self.values: dict[str, bytes] = {}
-        self.nodes: dict[bytes, bytes] = {}
+        self.nodes: dict[int, bytes] = {}
 
     def get_value(self, key: str) -> bytes | None:
         return self.values.get(key)
 
-    def load_node(self, node_hash: bytes) -> bytes | None:
-        return self.nodes.get(node_hash)
+    def load_node(self, node_id: int) -> bytes | None:
+        return self.nodes.get(node_id)
 
-    def apply(self, writes: dict[str, bytes | None], nodes: list[tuple[bytes, bytes]]) -> None:
+    def apply(self, writes: dict[str, bytes | None], nodes: list[tuple[int, bytes]]) -> None:
         for key, value in writes.items():
             if value is None:
                 self.values.pop(key, None)
@@ -66,9 +66,13 @@ class MemoryBackend:
 class State:
     """Reads through to committed state; buffers one block's writes; snapshots per transaction."""
 
-    def __init__(self, backend: StateBackend, root_hash: bytes = EMPTY) -> None:
+    def __init__(
+        self, backend: StateBackend, root_hash: bytes = EMPTY, root_id: int = 0, next_id: int = 1
+    ) -> None:
+        """Over ``backend``'s committed state, whose tree has root ``root_hash`` stored as node
+        ``root_id``; new nodes are numbered from ``next_id``."""
         self._backend = backend
-        self._tree = MerkleTree(root_hash, backend.load_node)
+        self._tree = MerkleTree(root_hash, backend.load_node, root_id, next_id)
         self._committed_root = self._tree.root
         self._writes: dict[str, bytes | None] = {}
         self._journal: list[tuple[str, object]] = []
@@ -138,9 +142,15 @@ class State:
         """The block's writes so far (None = delete), in first-write order."""
         return self._writes
 
-    def take_nodes(self) -> list[tuple[bytes, bytes]]:
-        """Tree nodes created by :meth:`finish_block`, to persist with the block."""
+    def take_nodes(self) -> list[tuple[int, bytes]]:
+        """Tree nodes created by :meth:`finish_block`, as (id, bytes), to persist with the
+        block; then :attr:`root_id` is the new root's."""
         return self._tree.take_unstored()
+
+    @property
+    def root_id(self) -> int:
+        """The storage id of the root (0: the tree is empty)."""
+        return self._tree.root_id
 
     def block_committed(self) -> None:
         """The block is durable: its writes are now the committed state."""

@@ -21,15 +21,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portchain.kernel import codec
 from portchain.kernel.block import Block, Commit, Header
 from portchain.kernel.events import INDEXED, Event
+from portchain.kernel.smt import MerkleTree
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+"""3: Merkle nodes numbered in storage order (2 kept them by hash; opening migrates)."""
 
-_SCHEMA = """
+_NODES_TABLE = "CREATE TABLE IF NOT EXISTS nodes (id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS nodes (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+-- Merkle tree nodes by storage id: a block's new nodes take the next ids, so they are
+-- appended together (see portchain.kernel.smt).
+"""
+    + _NODES_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS blocks (
     height INTEGER PRIMARY KEY,
     hash BLOB NOT NULL UNIQUE,
@@ -73,6 +83,7 @@ CREATE TABLE IF NOT EXISTS event_index (
     PRIMARY KEY (name, value, height, idx)
 ) WITHOUT ROWID;
 """
+)
 
 INDEXED_VALUE_MAX = 128
 """Indexed attributes (see :func:`portchain.kernel.events.index_by`) up to this length."""
@@ -153,9 +164,23 @@ class Reader:
     def get_value(self, key: str) -> bytes | None:
         return self.get(key)
 
-    def load_node(self, node_hash: bytes) -> bytes | None:
-        row = self._conn.execute("SELECT data FROM nodes WHERE hash = ?", (node_hash,)).fetchone()
+    def load_node(self, node_id: int) -> bytes | None:
+        row = self._conn.execute("SELECT data FROM nodes WHERE id = ?", (node_id,)).fetchone()
         return None if row is None else bytes(row[0])
+
+    def root_node(self) -> int:
+        """The storage id of the committed tree's root (0: the tree is empty)."""
+        raw = self.meta("root_node")
+        return 0 if raw is None else int(raw)
+
+    def next_node_id(self) -> int:
+        """One more than the largest node id stored: where the next block's nodes begin."""
+        (largest,) = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM nodes").fetchone()
+        return int(largest) + 1
+
+    def tree(self) -> MerkleTree:
+        """The committed Merkle tree, for proofs (inside :meth:`snapshot`, to match other reads)."""
+        return MerkleTree(self.app_hash(), self.load_node, self.root_node())
 
     def scan(self, prefix: str, after: str = "", limit: int = 100) -> list[tuple[str, bytes]]:
         end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -262,10 +287,6 @@ class Reader:
     def state_items(self) -> Iterator[tuple[str, bytes]]:
         for key, value in self._conn.execute("SELECT key, value FROM state ORDER BY key"):
             yield key, bytes(value)
-
-    def stored_nodes(self) -> Iterator[tuple[bytes, bytes]]:
-        for node_hash, data in self._conn.execute("SELECT hash, data FROM nodes"):
-            yield bytes(node_hash), bytes(data)
 
     def index_entries(self) -> Iterator[tuple[str, str, int, dict[str, Any] | None]]:
         """(name, value, height, attributes of the event it points at, or None)."""
@@ -412,12 +433,45 @@ class Storage:
         self._bg_conn: sqlite3.Connection | None = None
         self.generation = 0
         """Commits made through this storage; readers' caches last one generation."""
-        self.writer = CachedReader(self._writer)
-        version = self.writer.meta("schema_version")
+        version = self._writer.execute(
+            "SELECT value FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
         if version is None:
             self._put_meta({"schema_version": str(SCHEMA_VERSION).encode()})
-        elif int(version) != SCHEMA_VERSION:
-            raise RuntimeError(f"database schema {int(version)} is not {SCHEMA_VERSION}")
+        elif int(version[0]) == 2:
+            self._migrate_from_2()
+        elif int(version[0]) != SCHEMA_VERSION:
+            raise RuntimeError(f"database schema {int(version[0])} is not {SCHEMA_VERSION}")
+        self.writer = CachedReader(self._writer)
+
+    def _migrate_from_2(self) -> None:
+        """Schema 2 kept the Merkle nodes by hash: rebuild the tree from the state, numbered.
+
+        The state table holds every key and value, and the tree's shape depends on nothing
+        else, so the rebuilt tree is the committed one; its root must be the stored app hash.
+        Old roots' nodes are not carried over (only the latest state is ever proven).
+        """
+        conn = self._writer
+        row = conn.execute("SELECT value FROM meta WHERE key = 'app_hash'").fetchone()
+        app_hash = bytes(32) if row is None else bytes(row[0])
+        tree = MerkleTree()
+        tree.update(
+            (codec.sha256(key.encode()), codec.sha256(value))
+            for key, value in conn.execute("SELECT key, value FROM state")
+        )
+        if tree.root_hash != app_hash:
+            raise RuntimeError(
+                f"cannot migrate {self.path}: its state does not hash to its app hash"
+            )
+        nodes = tree.take_unstored()
+        with self._transaction() as c:
+            c.execute("DROP TABLE nodes")
+            c.execute(_NODES_TABLE)
+            c.executemany("INSERT INTO nodes (id, data) VALUES (?, ?)", nodes)
+            c.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [("root_node", str(tree.root_id).encode()), ("schema_version", b"3")],
+            )
 
     def reader(self) -> Reader:
         """This thread's read connection."""
@@ -452,7 +506,7 @@ class Storage:
     def _write_state(
         conn: sqlite3.Connection,
         writes: dict[str, bytes | None],
-        nodes: list[tuple[bytes, bytes]],
+        nodes: list[tuple[int, bytes]],
     ) -> None:
         if None in writes.values():
             kept: Iterable[tuple[str, bytes | None]] = [
@@ -464,23 +518,27 @@ class Storage:
         else:  # no deletion: the items go to SQLite as they are, with no Python loop
             kept = writes.items()
         conn.executemany("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", kept)
-        conn.executemany("INSERT OR IGNORE INTO nodes (hash, data) VALUES (?, ?)", nodes)
+        conn.executemany("INSERT INTO nodes (id, data) VALUES (?, ?)", nodes)
 
     def init_genesis(
         self,
         genesis: bytes,
         writes: dict[str, bytes | None],
-        nodes: list[tuple[bytes, bytes]],
+        nodes: list[tuple[int, bytes]],
         app_hash: bytes,
         genesis_events: list[Event],
+        *,
+        root_node: int,
     ) -> None:
-        """Persist the genesis document and state as height 0, atomically."""
+        """Persist the genesis document and state as height 0, atomically; ``root_node`` is
+        the stored id of the tree's root."""
         with self._transaction() as conn:
             self._write_state(conn, writes, nodes)
             meta = {
                 "genesis": genesis,
                 "height": b"0",
                 "app_hash": app_hash,
+                "root_node": str(root_node).encode(),
                 "genesis_app_hash": app_hash,
                 "last_block_hash": bytes(32),
                 "genesis_events": json.dumps([e.as_dict() for e in genesis_events]).encode(),
@@ -497,15 +555,18 @@ class Storage:
         tx_rows: list[tuple[bytes, str, str, int, str, str, list[Event]]],
         block_events: list[Event],
         writes: dict[str, bytes | None],
-        nodes: list[tuple[bytes, bytes]],
+        nodes: list[tuple[int, bytes]],
         app_hash: bytes,
         results_hash: bytes,
         commit: Commit | None,
+        *,
+        root_node: int,
         background: bool = False,
     ) -> Future[None] | None:
         """Make block ``block`` durable with its results, index and state, in one transaction.
 
-        ``tx_rows`` are (hash, signer, action, code, codespace, log, events) in block order.
+        ``tx_rows`` are (hash, signer, action, code, codespace, log, events) in block order;
+        ``nodes`` the tree's new nodes as (id, bytes), ``root_node`` the id of its root.
         With ``background`` the rows are prepared here, the block's writes are served from
         the block thread's cache at once, and the database transaction runs on the storage's
         own writer thread (SQLite works without holding Python's lock, so the next block can
@@ -551,6 +612,7 @@ class Storage:
         meta = [
             ("height", str(height).encode()),
             ("app_hash", app_hash),
+            ("root_node", str(root_node).encode()),
             ("last_block_hash", block.hash),
         ]
         block_row = (
@@ -592,7 +654,7 @@ class Storage:
         self,
         connection: sqlite3.Connection,
         writes: dict[str, bytes | None],
-        nodes: list[tuple[bytes, bytes]],
+        nodes: list[tuple[int, bytes]],
         block_row: tuple[Any, ...],
         txs: list[tuple[Any, ...]],
         event_rows: list[tuple[Any, ...]],

@@ -45,7 +45,6 @@ from portchain.kernel import codec
 from portchain.kernel.block import Block, Header, merkle_root
 from portchain.kernel.errors import DuplicateError, PortchainError, SequenceError
 from portchain.kernel.events import INDEXED, Event
-from portchain.kernel.smt import MerkleTree
 from portchain.kernel.tx import SignedTx, decode_tx
 
 if TYPE_CHECKING:
@@ -253,7 +252,7 @@ class PortchainApplication(BaseApplication):
             height = reader.height()
             root = reader.app_hash()
             value = reader.get(key)
-            proof = MerkleTree(root, reader.load_node).prove(codec.sha256(key.encode()))
+            proof = reader.tree().prove(codec.sha256(key.encode()))
         if request.height not in (0, height):
             return proto.abci.ResponseQuery(
                 code=CODE_BAD_QUERY, height=height, log="only the latest committed state is kept"

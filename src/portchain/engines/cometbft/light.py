@@ -37,7 +37,7 @@ from portchain.engines.cometbft import proto
 from portchain.engines.cometbft._wire import encode_uvarint
 from portchain.engines.cometbft.rpc import CometRpc, RpcError
 from portchain.kernel import codec
-from portchain.kernel.smt import MerkleTree, Proof, verify_proof
+from portchain.kernel.smt import Proof, verify_proof
 from portchain.storage.sqlite import Reader
 
 BUNDLE_VERSION = 1
@@ -207,7 +207,7 @@ def make_bundle(
         height = reader.height()
         root = reader.app_hash()
         value = reader.get(key)
-        proof = MerkleTree(root, reader.load_node).prove(codec.sha256(key.encode()))
+        proof = reader.tree().prove(codec.sha256(key.encode()))
     if height == 0:
         raise LightProofError("no block is committed yet; submit a transaction first")
     signed = _signed_header(rpc_url, height + 1, wait)
