@@ -50,6 +50,7 @@ against the hash the parent (or the app hash) names, so a damaged store is found
 from __future__ import annotations
 
 import hashlib
+import struct
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -138,8 +139,8 @@ class Inner:
     def stored_form(self) -> bytes:
         """The hashed bytes, then each present child's storage id (all stored before it)."""
         ids = [child.id for child in self.children if child is not None]
-        assert all(ids), "a node is stored after its children"
-        return self.encode() + b"".join(i.to_bytes(_ID_BYTES, "big") for i in ids)
+        assert 0 not in ids, "a node is stored after its children"
+        return self.encode() + struct.pack(f">{len(ids)}Q", *ids)
 
 
 Node = Union[Leaf, Inner, Stub, None]  # noqa: UP007 (a runtime alias used before the classes)
@@ -283,14 +284,13 @@ class MerkleTree:
         if hashlib.sha256(stored[:hashed]).digest() != node.hash:
             raise MissingNodeError(f"tree node {node.hash.hex()} is corrupt in storage")
         bitmap = int.from_bytes(stored[1:3], "big")
+        ids = iter(struct.unpack_from(f">{count}Q", stored, hashed))
         children: list[Node] = [None] * RADIX
-        offset, id_offset = 3, hashed
+        offset = 3
         for i in range(RADIX):
             if bitmap >> i & 1:
-                child_id = int.from_bytes(stored[id_offset : id_offset + _ID_BYTES], "big")
-                children[i] = Stub(stored[offset : offset + 32], child_id)
+                children[i] = Stub(stored[offset : offset + 32], next(ids))
                 offset += 32
-                id_offset += _ID_BYTES
         return Inner(children, node.hash, node.id)
 
     def _child(self, parent: Inner, slot: int) -> Node:
