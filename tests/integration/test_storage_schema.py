@@ -1,5 +1,6 @@
-"""The Merkle nodes are numbered in storage order, a block's together; a database of the earlier
-schema (nodes by hash) is migrated on opening, and a damaged one is refused untouched."""
+"""The Merkle nodes are numbered in storage order, a block's together, and only the latest tree
+is kept; a database of the earlier schema (nodes by hash) is migrated on opening, and a damaged
+one is refused untouched."""
 
 from __future__ import annotations
 
@@ -39,11 +40,38 @@ def test_a_blocks_nodes_follow_the_last_ones_and_its_root_is_recorded(tmp_path: 
     before = node_ids(tmp_path / "chain.db")
     register_keys(chain, 20)
     after = node_ids(tmp_path / "chain.db")
-    new = after[len(before) :]
-    assert after[: len(before)] == before
+    new = [node_id for node_id in after if node_id > before[-1]]
+    kept = [node_id for node_id in before if node_id in set(after)]  # the rest were replaced
+    assert after[: len(kept)] == kept
     assert new == list(range(before[-1] + 1, before[-1] + 1 + len(new)))  # appended, in one run
     assert chain.storage.writer.root_node() == new[-1]  # the root is stored last
     chain.close()
+
+
+def reachable_ids(db: Path) -> set[int]:
+    """Ids of the nodes of the stored tree, walked down from the root it records."""
+    with sqlite3.connect(db) as conn:
+        (root,) = conn.execute("SELECT value FROM meta WHERE key = 'root_node'").fetchone()
+        found, todo = set(), [int(root)]
+        while todo:
+            node_id = todo.pop()
+            found.add(node_id)
+            (data,) = conn.execute("SELECT data FROM nodes WHERE id = ?", (node_id,)).fetchone()
+            if data[:1] == b"\x01":
+                count = int.from_bytes(data[1:3], "big").bit_count()
+                ids = data[3 + 32 * count :]
+                todo += [int.from_bytes(ids[8 * i : 8 * i + 8], "big") for i in range(count)]
+    return found
+
+
+def test_the_database_keeps_the_latest_tree_and_nothing_it_replaced(tmp_path: Path) -> None:
+    chain = Chain(tmp_path)
+    for _ in range(6):
+        register_keys(chain, 40)  # new keys, and each block rewrites the signer's sequence
+    db = tmp_path / "chain.db"
+    assert set(node_ids(db)) == reachable_ids(db)
+    chain.close()
+    assert verify_chain(db).height == 6
 
 
 def downgrade_to_schema_2(db: Path) -> None:

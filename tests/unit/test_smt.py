@@ -152,7 +152,8 @@ def test_root_depends_only_on_the_final_map(data: st.DataObject) -> None:
     tree = MerkleTree()
     for writes, reload in batches:
         if reload:  # persist what is new and continue from a tree loaded lazily from storage
-            store.update(tree.take_unstored())
+            persist(tree, store)
+            assert set(store) == reachable(store, tree.root_id)  # nothing stale is kept
             tree = MerkleTree(tree.root_hash, store.get, tree.root_id, tree.next_id)
         tree.update((pool[i], value) for i, value in writes)
         for i, value in writes:
@@ -374,6 +375,27 @@ def test_overlong_proofs_do_not_verify() -> None:
 # -- storage -------------------------------------------------------------------
 
 
+def persist(tree: MerkleTree, store: dict[int, bytes]) -> None:
+    """What the app does at a commit: store the new nodes, delete the replaced ones."""
+    store.update(tree.take_unstored())
+    for node_id in tree.take_stale():
+        del store[node_id]  # each once, and only what was stored
+
+
+def reachable(store: dict[int, bytes], root_id: int) -> set[int]:
+    """Ids of the stored nodes the tree rooted at ``root_id`` consists of."""
+    found, todo = set(), [root_id] if root_id else []
+    while todo:
+        node_id = todo.pop()
+        found.add(node_id)
+        stored = store[node_id]
+        if stored[:1] == b"\x01":
+            count = int.from_bytes(stored[1:3], "big").bit_count()
+            ids = stored[3 + 32 * count :]
+            todo += [int.from_bytes(ids[8 * i : 8 * i + 8], "big") for i in range(count)]
+    return found
+
+
 def reload(tree: MerkleTree, store: dict[int, bytes]) -> MerkleTree:
     return MerkleTree(tree.root_hash, store.get, tree.root_id, tree.next_id)
 
@@ -422,16 +444,49 @@ def test_nodes_are_stored_incrementally_and_old_roots_stay_readable() -> None:
     key = next(iter(PRESENT))
     tree.update([(sha(key), sha(b"amended"))])
     new_nodes = tree.take_unstored()
-    # Only the changed path is new: about log16(200) nodes, not the whole tree.
+    # Only the changed path is new: about log16(200) nodes, not the whole tree...
     assert 1 <= len(new_nodes) <= len(tree.prove(sha(key)).levels) + 1
     assert min(node_id for node_id, _ in new_nodes) == max(store) + 1
+    # ...and exactly the path it replaces is stale, the old root among it.
+    stale = tree.take_stale()
+    assert len(stale) == len(new_nodes) and old_root_id in stale
+    assert tree.take_stale() == []
+    kept = dict(store)
     store.update(new_nodes)
-    now = reload(tree, store)
-    then = MerkleTree(old_root, store.get, old_root_id)
-    assert now.get(sha(key)) == sha(b"amended")
+    then = MerkleTree(old_root, store.get, old_root_id)  # readable until the stale go
     assert then.get(sha(key)) == sha(PRESENT[key])
     assert verify_proof(old_root, key, PRESENT[key], then.prove(sha(key)))
+    for node_id in stale:
+        del store[node_id]
+    now = reload(tree, store)
+    assert now.get(sha(key)) == sha(b"amended")
     assert verify_proof(tree.root_hash, key, b"amended", now.prove(sha(key)))
+    assert set(store) == reachable(store, tree.root_id)
+    assert len(store) == len(kept)  # one value changed: as many nodes as before
+
+
+def test_an_abandoned_update_leaves_nothing_to_store_or_delete() -> None:
+    tree = build(PRESENT)
+    store = dict(tree.take_unstored())
+    root, root_id = tree.root_hash, tree.root_id
+    tree.update([(sha(KEYS[0]), None), (sha(b"new"), sha(b"value"))])
+    tree.forget_unstored()
+    tree.root = MerkleTree(root, store.get, root_id).root
+    assert tree.take_unstored() == [] and tree.take_stale() == []
+    assert tree.root_hash == root
+
+
+def test_a_new_key_beside_a_leaf_moves_that_leaf_down_without_copying_it() -> None:
+    tree = MerkleTree()
+    tree.update([(sha(b"a"), sha(b"1"))])
+    store = dict(tree.take_unstored())
+    (leaf_id,) = store
+    tree.update([(sha(b"b"), sha(b"2"))])
+    new = dict(tree.take_unstored())
+    assert tree.take_stale() == []  # the leaf of "a" is kept, under the new inner node(s)
+    assert len([data for data in new.values() if len(data) == 65]) == 1  # only b's leaf
+    store.update(new)
+    assert leaf_id in reachable(store, tree.root_id)
 
 
 def test_missing_nodes_are_reported() -> None:

@@ -222,7 +222,7 @@ class App:
             (r.hash, r.signer, r.action, r.code, r.codespace, r.log, list(r.events))
             for r in result.tx_results
         ]
-        nodes = self.state.take_nodes()
+        nodes, stale = self.state.take_nodes(), self.state.take_stale()
         written = self.storage.commit_block(
             result.block,
             rows,
@@ -233,6 +233,7 @@ class App:
             result.results_hash,
             commit,
             root_node=self.state.root_id,
+            stale_nodes=stale,
             background=background,
         )
         self.state.block_committed()

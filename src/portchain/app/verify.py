@@ -176,7 +176,7 @@ def _verify(reader: Reader, progress: Progress) -> Summary:
             )
         _check_events(reader, h, result)
         root = result.app_hash
-        backend.apply(dict(state.writes), state.take_nodes())
+        backend.apply(dict(state.writes), state.take_nodes(), state.take_stale())
         state.block_committed()
         prev_hash, prev_time = stored.hash, header.time_ms
         progress(h, height)

@@ -34,6 +34,10 @@ hashes (which made every node a page write of its own, and committing a block
 slower as the chain grew). The ids are bookkeeping of one database, never hashed:
 the root and every proof are the same whatever the numbering.
 
+Only the latest tree is kept: a stored node that an update replaces (or
+removes) is handed out by :meth:`MerkleTree.take_stale`, and the app deletes it
+in the same storage transaction that stores the new root.
+
 Hashes (domain-separated so a leaf can never pass for an inner node)::
 
     leaf  = SHA-256(0x00 || key_hash || value_hash)
@@ -54,7 +58,7 @@ import struct
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 EMPTY = bytes(32)
 """Root of an empty tree."""
@@ -149,7 +153,8 @@ Item = tuple[bytes, bytes | None]
 
 NodeLoader = Callable[[int], bytes | None]
 """A stored node's bytes by its storage id (None: not stored)."""
-_Entry = tuple[int, bytes, bytes | None]
+_Entry = tuple[Any, ...]
+"""(key as an integer, key hash, value hash or None), and for a leaf already in the tree, it."""
 
 
 class MissingNodeError(Exception):
@@ -256,6 +261,8 @@ class MerkleTree:
         self.next_id = next_id
         self._made: list[Leaf | Inner] = []
         """Nodes created since the last :meth:`take_unstored`, to persist."""
+        self._stale: list[int] = []
+        """Ids of stored nodes replaced since the last :meth:`take_stale`, to delete."""
 
     # -- reading ----------------------------------------------------------
     @property
@@ -351,14 +358,17 @@ class MerkleTree:
             present = [e for e in batch[lo:hi] if e[2] is not None]
             return _build(depth, present, [e[0] for e in present], 0, len(present), self._made)
         if type(node) is Leaf:
-            merged = [e for e in batch[lo:hi] if e[2] is not None]
+            merged: list[_Entry] = [e for e in batch[lo:hi] if e[2] is not None]
             if not any(e[1] == node.key_hash for e in batch[lo:hi]):
+                # The leaf itself moves down beside the new keys (it is not copied).
                 merged.append(
-                    (int.from_bytes(node.key_hash, "big"), node.key_hash, node.value_hash)
+                    (int.from_bytes(node.key_hash, "big"), node.key_hash, node.value_hash, node)
                 )
                 merged.sort()
             elif hi - lo == 1 and batch[lo][2] == node.value_hash:
                 return node  # rewriting the same value changes nothing
+            else:
+                self._retire(node)
             return _build(depth, merged, [e[0] for e in merged], 0, len(merged), self._made)
         assert type(node) is Inner
         children = list(node.children)
@@ -366,12 +376,24 @@ class MerkleTree:
         for slot, start, end in _slots(keys, depth, lo, hi):
             old = children[slot]
             new = self._update(old, depth + 1, batch, keys, start, end)
-            if new is not old:
-                children[slot] = new
-                changed = True
+            if new is old:
+                continue
+            if type(old) is Stub and new is not None and new.id == old.id:
+                node.children[slot] = children[slot] = new  # only loaded: keep it so
+                continue
+            children[slot] = new
+            changed = True
         if not changed:
             return node
+        self._retire(node)
         return self._normalise(children)
+
+    def _retire(self, node: Leaf | Inner) -> None:
+        """``node`` is no longer part of the tree: delete it if stored, never store it if not."""
+        if node.id > 0:
+            self._stale.append(node.id)
+        else:
+            node.id = -1
 
     def _normalise(self, children: list[Node]) -> Node:
         """An inner node of ``children``, or what replaces it when it has fewer than two."""
@@ -402,9 +424,15 @@ class MerkleTree:
         self._made = []
         return out
 
+    def take_stale(self) -> list[int]:
+        """Ids of the stored nodes replaced or removed since the last call, to delete."""
+        stale, self._stale = self._stale, []
+        return stale
+
     def forget_unstored(self) -> None:
-        """Drop the record of nodes made by updates that are being abandoned."""
+        """Drop the record of nodes made, and of nodes replaced, by updates being abandoned."""
         self._made = []
+        self._stale = []
 
 
 def _slots(keys: list[int], depth: int, lo: int, hi: int) -> Iterable[tuple[int, int, int]]:
@@ -429,7 +457,11 @@ def _build(
     if lo == hi:
         return None
     if hi - lo == 1:
-        _, key_hash, value_hash = entries[lo]
+        entry = entries[lo]
+        if len(entry) == 4:
+            kept: Leaf = entry[3]  # an existing leaf, kept
+            return kept
+        _, key_hash, value_hash = entry[:3]
         assert value_hash is not None
         leaf = Leaf(key_hash, value_hash)
         made.append(leaf)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from portchain.kernel import codec
@@ -54,13 +55,20 @@ class MemoryBackend:
     def load_node(self, node_id: int) -> bytes | None:
         return self.nodes.get(node_id)
 
-    def apply(self, writes: dict[str, bytes | None], nodes: list[tuple[int, bytes]]) -> None:
+    def apply(
+        self,
+        writes: dict[str, bytes | None],
+        nodes: list[tuple[int, bytes]],
+        stale: Iterable[int] = (),
+    ) -> None:
         for key, value in writes.items():
             if value is None:
                 self.values.pop(key, None)
             else:
                 self.values[key] = value
         self.nodes.update(nodes)
+        for node_id in stale:
+            del self.nodes[node_id]
 
 
 class State:
@@ -146,6 +154,10 @@ class State:
         """Tree nodes created by :meth:`finish_block`, as (id, bytes), to persist with the
         block; then :attr:`root_id` is the new root's."""
         return self._tree.take_unstored()
+
+    def take_stale(self) -> list[int]:
+        """Ids of stored tree nodes the block replaced, to delete as it is persisted."""
+        return self._tree.take_stale()
 
     @property
     def root_id(self) -> int:

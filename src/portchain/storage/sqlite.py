@@ -507,6 +507,7 @@ class Storage:
         conn: sqlite3.Connection,
         writes: dict[str, bytes | None],
         nodes: list[tuple[int, bytes]],
+        stale_nodes: list[int] | None = None,
     ) -> None:
         if None in writes.values():
             kept: Iterable[tuple[str, bytes | None]] = [
@@ -519,6 +520,8 @@ class Storage:
             kept = writes.items()
         conn.executemany("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", kept)
         conn.executemany("INSERT INTO nodes (id, data) VALUES (?, ?)", nodes)
+        if stale_nodes:
+            conn.executemany("DELETE FROM nodes WHERE id = ?", [(i,) for i in sorted(stale_nodes)])
 
     def init_genesis(
         self,
@@ -561,12 +564,14 @@ class Storage:
         commit: Commit | None,
         *,
         root_node: int,
+        stale_nodes: list[int] | None = None,
         background: bool = False,
     ) -> Future[None] | None:
         """Make block ``block`` durable with its results, index and state, in one transaction.
 
         ``tx_rows`` are (hash, signer, action, code, codespace, log, events) in block order;
-        ``nodes`` the tree's new nodes as (id, bytes), ``root_node`` the id of its root.
+        ``nodes`` the tree's new nodes as (id, bytes), ``root_node`` the id of its root and
+        ``stale_nodes`` the ids of the nodes they replace, deleted in the same transaction.
         With ``background`` the rows are prepared here, the block's writes are served from
         the block thread's cache at once, and the database transaction runs on the storage's
         own writer thread (SQLite works without holding Python's lock, so the next block can
@@ -626,7 +631,7 @@ class Storage:
             json.dumps([e.as_dict() for e in block_events]).encode(),
             None if commit is None else json.dumps(commit.as_dict()).encode(),
         )
-        rows = (dict(writes), nodes, block_row, txs, event_rows, index_rows, meta)
+        rows = (dict(writes), nodes, stale_nodes, block_row, txs, event_rows, index_rows, meta)
         if not background:
             self._write_block(self._writer, *rows)
             self.writer.refresh(writes)
@@ -655,6 +660,7 @@ class Storage:
         connection: sqlite3.Connection,
         writes: dict[str, bytes | None],
         nodes: list[tuple[int, bytes]],
+        stale_nodes: list[int] | None,
         block_row: tuple[Any, ...],
         txs: list[tuple[Any, ...]],
         event_rows: list[tuple[Any, ...]],
@@ -662,7 +668,7 @@ class Storage:
         meta: list[tuple[str, bytes]],
     ) -> None:
         with self._transaction(connection) as conn:
-            self._write_state(conn, writes, nodes)
+            self._write_state(conn, writes, nodes, stale_nodes)
             conn.execute(
                 "INSERT INTO blocks (height, hash, header, time_ms, num_txs, app_hash,"
                 " results_hash, block_events, commit_cert) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
