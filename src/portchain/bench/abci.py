@@ -14,12 +14,14 @@ The load is the network bench's: ``membership.register_key`` transactions from `
 organisation admin keys, signed before the clock starts; each registers a new key, so the state
 and the database grow with the chain. Each phase reports CPU time per transaction (this process,
 one thread) and the wall time beside it, over the whole run and for each tenth of it
-(``by_segment``), which shows how the cost changes as the chain grows.
+(``by_segment``), which shows how the cost changes as the chain grows; and the database's size
+per transaction at the end.
 """
 
 from __future__ import annotations
 
 import gc
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -108,6 +110,13 @@ def run_abci_bench(
                 mark = _Marks(clocks, start + len(block))
         height = adapter.app.info().height
         storage.close()
+        conn = sqlite3.connect(home.db_path)  # its pages in use, the write-ahead log's too
+        try:
+            (pages,) = conn.execute("PRAGMA page_count").fetchone()
+            (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+        finally:
+            conn.close()
+        db_bytes = pages * page_size
     per_tx = {name: round(clock.cpu * 1e6 / len(raws), 1) for name, clock in clocks.items()}
     return {
         "benchmark": "abci",
@@ -123,6 +132,7 @@ def run_abci_bench(
             name: round(clock.wall * 1e6 / len(raws), 1) for name, clock in clocks.items()
         },
         "by_segment": segments,
+        "db_bytes_per_tx": round(db_bytes / len(raws)),
         "refused_at_check": refused,
         "failed_in_block": failed,
         "height": height,

@@ -21,6 +21,7 @@ def test_every_transaction_is_checked_executed_and_committed_and_each_phase_is_c
     assert costs["total"] == pytest.approx(sum(costs[phase] for phase in phases), abs=0.5)
     # CheckTx verifies an Ed25519 signature; ProcessProposal only looks the bytes up.
     assert costs["check_tx"] > costs["process_proposal"]
+    assert result["db_bytes_per_tx"] > len(b"a signed transaction, kept")  # each one is stored
     # Each part of the run is costed on its own (here a block each), covering every transaction.
     segments = result["by_segment"]
     assert [segment["up_to_txs"] for segment in segments] == [100, 200, 300]
