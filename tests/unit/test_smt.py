@@ -489,6 +489,18 @@ def test_a_new_key_beside_a_leaf_moves_that_leaf_down_without_copying_it() -> No
     assert leaf_id in reachable(store, tree.root_id)
 
 
+def test_a_value_rewritten_unchanged_beside_new_keys_keeps_its_leaf() -> None:
+    tree = MerkleTree()
+    tree.update([(sha(b"a"), sha(b"1"))])
+    store = dict(tree.take_unstored())
+    (leaf_id,) = store
+    tree.update([(sha(b"a"), sha(b"1")), (sha(b"b"), sha(b"2"))])
+    persist(tree, store)
+    assert reachable(store, tree.root_id) == set(store)
+    assert leaf_id in store  # not copied: the same stored leaf, now under an inner node
+    assert tree.root_hash == MerkleTree().update([(sha(b"a"), sha(b"1")), (sha(b"b"), sha(b"2"))])
+
+
 def test_missing_nodes_are_reported() -> None:
     root = TREE.root_hash
     with pytest.raises(MissingNodeError):

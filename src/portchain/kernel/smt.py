@@ -358,17 +358,18 @@ class MerkleTree:
             present = [e for e in batch[lo:hi] if e[2] is not None]
             return _build(depth, present, [e[0] for e in present], 0, len(present), self._made)
         if type(node) is Leaf:
-            merged: list[_Entry] = [e for e in batch[lo:hi] if e[2] is not None]
-            if not any(e[1] == node.key_hash for e in batch[lo:hi]):
-                # The leaf itself moves down beside the new keys (it is not copied).
+            own = [e[2] for e in batch[lo:hi] if e[1] == node.key_hash]
+            if own and own[0] != node.value_hash:  # its value changes, or it goes
+                self._retire(node)
+                merged = [e for e in batch[lo:hi] if e[2] is not None]
+            elif hi - lo == len(own):
+                return node  # rewriting the same value changes nothing
+            else:  # the leaf itself moves down beside the new keys (it is not copied)
+                merged = [e for e in batch[lo:hi] if e[2] is not None and e[1] != node.key_hash]
                 merged.append(
                     (int.from_bytes(node.key_hash, "big"), node.key_hash, node.value_hash, node)
                 )
                 merged.sort()
-            elif hi - lo == 1 and batch[lo][2] == node.value_hash:
-                return node  # rewriting the same value changes nothing
-            else:
-                self._retire(node)
             return _build(depth, merged, [e[0] for e in merged], 0, len(merged), self._made)
         assert type(node) is Inner
         children = list(node.children)
