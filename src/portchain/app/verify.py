@@ -6,9 +6,9 @@ link, every transaction root, every signature (none is taken from a cache),
 every sequence, every stored result and event, every commit's signatures, and
 the app hash at every height. At the end the stored state and the stored event
 index must equal what the replay produced, and the stored Merkle tree must hold
-every stored key under the app hash, each node matching the hash its parent names. Any
-flipped byte in blocks, transactions, results or state is therefore found, and
-reported with the first height at which it shows.
+every stored key under the app hash, each node matching the hash its parent
+names. Any flipped byte in blocks, transactions, results or state is therefore
+found, and reported with the first height at which it shows.
 
 A database written through CometBFT (meta ``engine`` = ``cometbft``) stores CometBFT's block
 hash, which covers CometBFT's own header, and no commit certificate: the validators' signatures

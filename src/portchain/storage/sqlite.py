@@ -451,20 +451,19 @@ class Storage:
         else, so the rebuilt tree is the committed one; its root must be the stored app hash.
         Old roots' nodes are not carried over (only the latest state is ever proven).
         """
-        conn = self._writer
-        row = conn.execute("SELECT value FROM meta WHERE key = 'app_hash'").fetchone()
-        app_hash = bytes(32) if row is None else bytes(row[0])
-        tree = MerkleTree()
-        tree.update(
-            (codec.sha256(key.encode()), codec.sha256(value))
-            for key, value in conn.execute("SELECT key, value FROM state")
-        )
-        if tree.root_hash != app_hash:
-            raise RuntimeError(
-                f"cannot migrate {self.path}: its state does not hash to its app hash"
+        with self._transaction() as c:  # read and rewrite under one lock, or not at all
+            row = c.execute("SELECT value FROM meta WHERE key = 'app_hash'").fetchone()
+            app_hash = bytes(32) if row is None else bytes(row[0])
+            tree = MerkleTree()
+            tree.update(
+                (codec.sha256(key.encode()), codec.sha256(value))
+                for key, value in c.execute("SELECT key, value FROM state")
             )
-        nodes = tree.take_unstored()
-        with self._transaction() as c:
+            if tree.root_hash != app_hash:
+                raise RuntimeError(
+                    f"cannot migrate {self.path}: its state does not hash to its app hash"
+                )
+            nodes = tree.take_unstored()
             c.execute("DROP TABLE nodes")
             c.execute(_NODES_TABLE)
             c.executemany("INSERT INTO nodes (id, data) VALUES (?, ?)", nodes)
