@@ -107,3 +107,16 @@ def test_a_flipped_byte_is_found(
         verify_chain(copy)
     assert caught.value.problem
     assert 0 <= caught.value.height <= 3
+
+
+def test_a_merkle_node_left_outside_the_tree_is_found(chain_db: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "chain.db"
+    shutil.copy(chain_db, copy)
+    with sqlite3.connect(copy) as conn:
+        conn.execute(
+            "INSERT INTO nodes (id, data) VALUES ((SELECT MAX(id) + 1 FROM nodes), ?)",
+            (b"\x00" + bytes(64),),
+        )
+    conn.close()
+    with pytest.raises(VerifyError, match="1 stored Merkle nodes are not in the tree"):
+        verify_chain(copy)

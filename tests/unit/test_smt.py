@@ -404,6 +404,7 @@ def test_reloaded_tree_gives_the_same_values_and_proofs() -> None:
     tree = build(PRESENT)
     store = dict(tree.take_unstored())
     reloaded = reload(tree, store)
+    assert sorted(reloaded.node_ids()) == sorted(store)  # every stored node, each once
     assert reloaded.root_hash == tree.root_hash
     for key in KEYS:
         assert reloaded.prove(sha(key)) == tree.prove(sha(key))

@@ -244,8 +244,14 @@ def _check_state(reader: Reader, backend: MemoryBackend, height: int) -> None:
         for key, value in reader.state_items():
             if tree.get(codec.sha256(key.encode())) != codec.sha256(value):
                 raise VerifyError(height, f"the stored Merkle tree lacks key {key!r}")
+        in_tree = sum(1 for _ in tree.node_ids())
     except MissingNodeError as exc:
         raise VerifyError(height, f"stored Merkle tree: {exc}") from exc
+    # Only the latest tree is kept: a node outside it is one a commit failed to delete.
+    if reader.count_nodes() != in_tree:
+        raise VerifyError(
+            height, f"{reader.count_nodes() - in_tree} stored Merkle nodes are not in the tree"
+        )
     for name, indexed, h, attributes in reader.index_entries():
         if attributes is None or attributes.get(name) != indexed:
             raise VerifyError(h, f"event index entry {name}={indexed!r} points at no such event")

@@ -318,6 +318,17 @@ class MerkleTree:
             return node.value_hash
         return None
 
+    def node_ids(self) -> Iterable[int]:
+        """The storage id of every node of the tree, loading all of it (0 for any unstored)."""
+        self.root = self._load(self.root)
+        todo: list[Node] = [self.root] if self.root is not None else []
+        while todo:
+            node = todo.pop()
+            assert node is not None and type(node) is not Stub
+            yield node.id
+            if type(node) is Inner:
+                todo += [self._child(node, s) for s, c in enumerate(node.children) if c is not None]
+
     def prove(self, key_hash: bytes) -> Proof:
         """A proof of presence or absence of ``key_hash`` against :attr:`root_hash`."""
         key = int.from_bytes(key_hash, "big")

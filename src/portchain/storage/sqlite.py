@@ -178,6 +178,10 @@ class Reader:
         (largest,) = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM nodes").fetchone()
         return int(largest) + 1
 
+    def count_nodes(self) -> int:
+        (count,) = self._conn.execute("SELECT count(*) FROM nodes").fetchone()
+        return int(count)
+
     def tree(self) -> MerkleTree:
         """The committed Merkle tree, for proofs (inside :meth:`snapshot`, to match other reads)."""
         return MerkleTree(self.app_hash(), self.load_node, self.root_node())
