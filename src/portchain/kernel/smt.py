@@ -70,6 +70,8 @@ MAX_DEPTH = 64
 _LEAF = b"\x00"
 _INNER = b"\x01"
 _ID_BYTES = 8
+_IDS = [struct.Struct(f">{count}Q") for count in range(RADIX + 1)]
+"""The children's ids of an inner node with ``count`` children, as stored."""
 
 
 def _nibble(key: int, depth: int) -> int:
@@ -144,7 +146,7 @@ class Inner:
         """The hashed bytes, then each present child's storage id (all stored before it)."""
         ids = [child.id for child in self.children if child is not None]
         assert 0 not in ids, "a node is stored after its children"
-        return self.encode() + struct.pack(f">{len(ids)}Q", *ids)
+        return self.encode() + _IDS[len(ids)].pack(*ids)
 
 
 Node = Union[Leaf, Inner, Stub, None]  # noqa: UP007 (a runtime alias used before the classes)
@@ -291,7 +293,7 @@ class MerkleTree:
         if hashlib.sha256(stored[:hashed]).digest() != node.hash:
             raise MissingNodeError(f"tree node {node.hash.hex()} is corrupt in storage")
         bitmap = int.from_bytes(stored[1:3], "big")
-        ids = iter(struct.unpack_from(f">{count}Q", stored, hashed))
+        ids = iter(_IDS[count].unpack_from(stored, hashed))
         children: list[Node] = [None] * RADIX
         offset = 3
         for i in range(RADIX):
