@@ -11,7 +11,7 @@ import pytest
 
 from portchain.app.app import App
 from portchain.app.proofs import check_bundle, make_bundle
-from portchain.app.verify import verify_chain
+from portchain.app.verify import VerifyError, verify_chain
 from portchain.kernel.crypto import SigningKey
 from portchain.storage.sqlite import SCHEMA_VERSION, Storage
 from support import Chain
@@ -114,6 +114,17 @@ def test_a_schema_2_database_is_migrated_and_keeps_proving_and_committing(
     assert summary.height == height + 1
 
 
+def test_portchain_verify_migrates_a_schema_2_database_and_checks_it(tmp_path: Path) -> None:
+    chain = Chain(tmp_path)
+    register_keys(chain, 10)
+    height = chain.height
+    chain.close()
+    db = tmp_path / "chain.db"
+    downgrade_to_schema_2(db)
+    assert verify_chain(db).height == height
+    assert set(node_ids(db)) == reachable_ids(db)
+
+
 def test_a_schema_2_database_whose_state_does_not_match_is_refused_untouched(
     tmp_path: Path,
 ) -> None:
@@ -126,6 +137,8 @@ def test_a_schema_2_database_whose_state_does_not_match_is_refused_untouched(
         conn.execute("UPDATE state SET value = ? WHERE key = 'membership/org/BRIGHTWAVE'", (b"{}",))
     with pytest.raises(RuntimeError, match="does not hash to its app hash"):
         Storage(db)
+    with pytest.raises(VerifyError, match="does not hash to its app hash"):
+        verify_chain(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
             b"2",

@@ -33,7 +33,7 @@ from portchain.kernel.block import Block, Commit, Header
 from portchain.kernel.events import Event
 from portchain.kernel.smt import MissingNodeError
 from portchain.kernel.state import MemoryBackend, State
-from portchain.storage.sqlite import Reader, _connect
+from portchain.storage.sqlite import Reader, open_reader
 
 Progress = Callable[[int, int], None]
 
@@ -78,7 +78,11 @@ def verify_chain(db_path: Path, progress: Progress | None = None) -> Summary:
             progress(height, total)
 
     try:
-        return _verify(Reader(_connect(db_path)), track)
+        reader = open_reader(db_path)  # a database of an earlier schema is migrated first
+    except RuntimeError as exc:  # one that cannot be: its state is not what its app hash says
+        raise VerifyError(0, str(exc)) from None
+    try:
+        return _verify(reader, track)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         # Damage that makes stored data unreadable (a flipped byte in JSON, say).
         raise VerifyError(reached[0] + 1, f"stored data is unreadable: {exc!r}") from None

@@ -54,7 +54,7 @@ def prove(
     """
     from portchain.app.proofs import ProofError
     from portchain.engines.cometbft.light import bundle_for
-    from portchain.storage.sqlite import Reader, _connect
+    from portchain.storage.sqlite import open_reader
 
     target = Home(home)
     try:
@@ -63,7 +63,7 @@ def prove(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     try:
-        bundle = bundle_for(target.path, Reader(_connect(target.db_path)), chain_id, key)
+        bundle = bundle_for(target.path, open_reader(target.db_path), chain_id, key)
     except ProofError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -223,7 +223,7 @@ def anchored(
     ] = None,
 ) -> None:
     """Whether FILE is anchored (by its SHA-256 alone): by whom, when, and if superseded."""
-    from portchain.storage.sqlite import Reader, _connect
+    from portchain.storage.sqlite import open_reader
 
     target = Home(home)
     if who is not None:
@@ -231,7 +231,7 @@ def anchored(
     elif not target.db_path.exists():
         fail(f"{home} has no database yet; run portchain up or demo")
     else:
-        reader = Reader(_connect(target.db_path))
+        reader = open_reader(target.db_path)
     sha256 = hashlib.sha256(file.read_bytes()).hexdigest()
     found = queries.anchored(reader, sha256)
     emit(found if found is not None else {"sha256": sha256, "anchored": False})

@@ -14,7 +14,7 @@ import typer
 from portchain.cli.output import emit
 from portchain.modules.membership import queries
 from portchain.node.home import Home
-from portchain.storage.sqlite import Reader, _connect
+from portchain.storage.sqlite import Reader, open_reader
 
 app = typer.Typer(
     help="Read state, transactions and membership from a home's database.",
@@ -30,7 +30,7 @@ def _reader(home: Path) -> Reader:
     if not db.exists():
         typer.echo(f"error: {home} has no database yet; run portchain up or demo", err=True)
         raise typer.Exit(1)
-    return Reader(_connect(db))
+    return open_reader(db)
 
 
 def _found(value: Any, what: str) -> None:

@@ -63,9 +63,9 @@ def add_user(
             raise KeystoreError(f"user {username!r} exists", "username")
         with connect(home) as gateway:
             if roles is None:
-                from portchain.storage.sqlite import Reader, _connect
+                from portchain.storage.sqlite import open_reader
 
-                found = queries.organisation(Reader(_connect(home.db_path)), org)
+                found = queries.organisation(open_reader(home.db_path), org)
                 roles = list(found["roles"]) if found else []
             body = {
                 "public_key": key.public_key.hex(),

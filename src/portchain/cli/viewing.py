@@ -16,7 +16,7 @@ from portchain.cli.output import emit
 from portchain.kernel.access import Viewer
 from portchain.modules.membership import queries as membership
 from portchain.node.home import Home, HomeError
-from portchain.storage.sqlite import Reader, _connect
+from portchain.storage.sqlite import Reader, open_reader
 
 
 def fail(message: str) -> None:
@@ -33,7 +33,7 @@ def open_as(home: Path, who: str) -> tuple[Reader, Viewer]:
     except HomeError as exc:
         fail(str(exc))
         raise
-    reader = Reader(_connect(target.db_path))
+    reader = open_reader(target.db_path)
     viewer = membership.viewer(reader, key.key.key_id)
     if viewer is None:
         fail(f"the key of {who} is not an active key of an active organisation")

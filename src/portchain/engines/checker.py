@@ -34,9 +34,9 @@ _state: dict[str, Any] = {}
 
 def _init(db_path: str) -> None:
     from portchain.app.app import default_directory
-    from portchain.storage.sqlite import Reader, _connect
+    from portchain.storage.sqlite import open_reader
 
-    _state["reader"] = Reader(_connect(Path(db_path)))
+    _state["reader"] = open_reader(Path(db_path))
     _state["directory"] = default_directory()
     _state["keys"] = {}
 

@@ -424,6 +424,21 @@ def _event_row(row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
+def open_reader(path: Path) -> Reader:
+    """A read view of the database at ``path`` on a connection of its own (for tools), after
+    bringing the database to the current schema if it is of an earlier one."""
+    conn = _connect(path)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError:  # no tables yet
+        row = None
+    if row is not None and int(row[0]) != SCHEMA_VERSION:
+        conn.close()
+        Storage(path).close()  # migrates, or refuses a schema it does not know
+        conn = _connect(path)
+    return Reader(conn)
+
+
 class Storage:
     """The node's database: one writer (the block thread), a reader per other thread."""
 
