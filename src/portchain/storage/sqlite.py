@@ -1,12 +1,13 @@
 """SQLite storage: state, Merkle nodes, blocks, transactions with results, and the event index.
 
 One database file in WAL mode with ``synchronous=FULL``. Everything a block
-changes (state writes, new tree nodes, the block, every transaction's result,
-the events and their index, the height and the app hash) is written in one
-SQLite transaction by :meth:`Storage.commit_block`, so after a crash the
-database holds exactly the blocks that were fully committed (DESIGN.md
-invariant 3). Readers on other threads get their own connections and see the
-last committed block, never half of one.
+changes (state writes, new tree nodes and the deletion of those they replace,
+the block, every transaction's result, the events and their index, the height,
+the app hash and the root's node id) is written in one SQLite transaction by
+:meth:`Storage.commit_block`, so after a crash the database holds exactly the
+blocks that were fully committed (DESIGN.md invariant 3). Readers on other
+threads get their own connections and see the last committed block, never half
+of one; tools open theirs with :func:`open_reader`.
 """
 
 from __future__ import annotations
