@@ -252,10 +252,9 @@ def _check_state(reader: Reader, backend: MemoryBackend, height: int) -> None:
     except MissingNodeError as exc:
         raise VerifyError(height, f"stored Merkle tree: {exc}") from exc
     # Only the latest tree is kept: a node outside it is one a commit failed to delete.
-    if reader.count_nodes() != in_tree:
-        raise VerifyError(
-            height, f"{reader.count_nodes() - in_tree} stored Merkle nodes are not in the tree"
-        )
+    outside = reader.count_nodes() - in_tree
+    if outside:
+        raise VerifyError(height, f"{outside} stored Merkle nodes are not in the tree")
     for name, indexed, h, attributes in reader.index_entries():
         if attributes is None or attributes.get(name) != indexed:
             raise VerifyError(h, f"event index entry {name}={indexed!r} points at no such event")
