@@ -1,12 +1,16 @@
 """``portchain bench --engine cometbft``: a local CometBFT network under load, and kvstore too.
 
-Two networks on the same layout (N validators on 127.0.0.1 with the LAN timeouts and
-config.toml of ``portchain net``), one after the other, under the same load:
+Networks on the same layout (N validators on 127.0.0.1 with the LAN timeouts and config.toml
+of ``portchain net``), one after the other, under the same load:
 
 * **portchain**: each node's app is portchain (``node_process``); the load is signed
   ``membership.register_key`` transactions from ``signers`` organisation admin keys;
 * **kvstore**: each node runs CometBFT's built-in key-value app (``--proxy_app=kvstore``); the
-  load is ``key=value`` transactions of the same average size.
+  load is ``key=value`` transactions of the same average size;
+* **the floor apps** (``portchain.bench.floor``): portchain's load again, to a Python app behind
+  each node's ABCI socket that does nothing (``noop``), or only decodes each transaction and
+  checks its signature (``signature``). They show what any Python app on this layout is held
+  to, and so how much of portchain's distance from kvstore is its own work.
 
 The load enters at the validators' RPC, one submitting thread per validator, each with its own
 share of the signers in sequence order, as JSON-RPC batches of ``broadcast_tx_async``: CometBFT
@@ -37,10 +41,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import math
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -426,6 +432,71 @@ def run_kvstore(
     return result
 
 
+FLOOR_MODES = ("noop", "signature")
+"""The minimal Python apps of ``portchain.bench.floor``, run after kvstore on the same layout."""
+
+
+def run_floor(
+    root: Path,
+    validators: int,
+    mode: str,
+    *,
+    signers: int,
+    txs: int,
+    batch: int,
+    pace: float,
+    paced_seconds: float,
+    timeout: float,
+) -> dict[str, Any]:
+    """The same layout and load with a minimal Python app (``floor``) behind each node."""
+    from portchain.engines.cometbft._toml_edit import set_values
+    from portchain.engines.cometbft.localnet import LocalNet
+    from portchain.node.presets import create_network
+
+    keys_home = Home(root / "keys")
+    create_network(keys_home, chain_id="portchain-bench", cast=bench_cast(signers))
+    make, _ = portchain_loader(keys_home, signers, validators)
+    keys_path = root / "keys.json"
+    public_keys = {}
+    for i in range(signers):
+        key = keys_home.load_key(f"BENCH{i:04d}").key
+        public_keys[key.key_id] = key.public_key.hex()
+    keys_path.write_text(json.dumps(public_keys))
+    net = LocalNet.create(
+        root / "net",
+        validators,
+        chain_id="floor-bench",
+        consensus_params=BLOCK_LIMITS,
+        log_level="*:error",
+    )
+    for index in range(validators):
+        config = net.node_home(index) / "config" / "config.toml"
+        config.write_text(set_values(config.read_text(), LAN_CONFIG))
+    try:
+        net.start_all([sys.executable, "-m", "portchain.bench.floor", mode, str(keys_path)])
+        for index in range(validators):
+            net.wait_for_height(index, 2, timeout=60)
+        groups = {
+            "cometbft": [n.cometbft.pid for n in net.nodes if n.cometbft is not None],
+            "app": [n.app.pid for n in net.nodes if n.app is not None],
+        }
+        result = measure(
+            [node.rpc_url for node in net.nodes],
+            make,
+            txs=txs,
+            batch=batch,
+            pace=pace,
+            paced_seconds=paced_seconds,
+            timeout=timeout,
+            groups=groups,
+        )
+        result["blocks"] = net.status(0).height
+    finally:
+        for index in range(validators):
+            net.kill_node(index)
+    return result
+
+
 def run_bench(
     validators: int = 4,
     *,
@@ -437,7 +508,8 @@ def run_bench(
     timeout: float = 300.0,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Both networks, one after the other, and the ratio of their committed rates."""
+    """The networks one after the other (portchain, kvstore, the floor apps), and the ratios of
+    their committed rates."""
     say = progress or (lambda _: None)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="portchain-bench-cometbft-") as tmp:
@@ -463,8 +535,23 @@ def run_bench(
             paced_seconds=paced_seconds,
             timeout=timeout,
         )
+        floor: dict[str, Any] = {}
+        for mode in FLOOR_MODES:
+            say(f"the {mode} Python app on {validators} CometBFT validators...")
+            floor[mode] = run_floor(
+                Path(tmp) / f"floor-{mode}",
+                validators,
+                mode,
+                signers=signers,
+                txs=txs,
+                batch=batch,
+                pace=pace,
+                paced_seconds=paced_seconds,
+                timeout=timeout,
+            )
     rate = portchain["throughput"]["committed_tx_per_s"]
     base = kvstore["throughput"]["committed_tx_per_s"]
+    floor_rates = {mode: run["throughput"]["committed_tx_per_s"] for mode, run in floor.items()}
     return {
         "benchmark": "cometbft",
         "machine": machine(),
@@ -479,5 +566,12 @@ def run_bench(
         },
         "portchain": portchain,
         "kvstore": kvstore,
-        "portchain_over_kvstore": round(rate / base, 3) if base else None,
+        "floor": floor,
+        "portchain_over_kvstore": _ratio(rate, base),
+        "floor_over_kvstore": {mode: _ratio(r, base) for mode, r in floor_rates.items()},
+        "portchain_over_floor": {mode: _ratio(rate, r) for mode, r in floor_rates.items()},
     }
+
+
+def _ratio(rate: float, base: float) -> float | None:
+    return round(rate / base, 3) if base else None

@@ -268,7 +268,8 @@ def bench(
     transfers in all), then the time to check a bill's proof bundle offline.
 
     With --engine cometbft: committed tx/s and latency on a local network of VALIDATORS
-    CometBFT nodes, then the same load on CometBFT's kvstore app, and the ratio; with
+    CometBFT nodes, then the same load on CometBFT's kvstore app, and the ratio, then on two
+    minimal Python apps (one that does nothing, one that only checks signatures); with
     --abci as well: the CPU time one validator's app spends per transaction in CheckTx,
     ProcessProposal, FinalizeBlock and Commit (TXS transactions, no network).
     """
