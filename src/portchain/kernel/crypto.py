@@ -10,7 +10,7 @@ A key id is the first 20 bytes of SHA-256 of the 32-byte public key, written as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nacl.exceptions
 import nacl.public
@@ -63,6 +63,12 @@ class SigningKey:
     """An Ed25519 private key with its public half and key id."""
 
     seed: bytes
+    # libsodium's expanded key, derived once: deriving it (a scalar multiplication) costs
+    # about as much as a signature, and a client signs many transactions with one key.
+    _nacl: nacl.signing.SigningKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_nacl", nacl.signing.SigningKey(self.seed))
 
     @classmethod
     def generate(cls) -> SigningKey:
@@ -76,7 +82,7 @@ class SigningKey:
 
     @property
     def public_key(self) -> bytes:
-        return bytes(nacl.signing.SigningKey(self.seed).verify_key)
+        return bytes(self._nacl.verify_key)
 
     @property
     def key_id(self) -> str:
@@ -84,7 +90,7 @@ class SigningKey:
 
     def sign(self, domain: bytes, message: bytes) -> bytes:
         """Signature of ``domain || message`` (64 bytes)."""
-        return nacl.signing.SigningKey(self.seed).sign(domain + message).signature
+        return self._nacl.sign(domain + message).signature
 
     def __repr__(self) -> str:  # never print the seed
         return f"SigningKey(key_id={self.key_id})"
