@@ -57,6 +57,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from portchain.bench.floor import MODES as FLOOR_MODES
 from portchain.bench.load import percentile
 from portchain.bench.solo import machine
 from portchain.cli.net import LAN_CONFIG, PortchainNet
@@ -432,10 +433,6 @@ def run_kvstore(
     return result
 
 
-FLOOR_MODES = ("noop", "signature")
-"""The minimal Python apps of ``portchain.bench.floor``, run after kvstore on the same layout."""
-
-
 def run_floor(
     root: Path,
     validators: int,
@@ -536,7 +533,7 @@ def run_bench(
             timeout=timeout,
         )
         floor: dict[str, Any] = {}
-        for mode in FLOOR_MODES:
+        for mode in FLOOR_MODES:  # after kvstore, on the same layout
             say(f"the {mode} Python app on {validators} CometBFT validators...")
             floor[mode] = run_floor(
                 Path(tmp) / f"floor-{mode}",

@@ -9,7 +9,7 @@ served by the same :class:`AbciServer` take those costs apart from portchain's o
   process behind the socket at all;
 * ``signature``: CheckTx decodes the transaction (:func:`decode_tx`) and checks its signature
   against the signer's public key; nothing else, in CheckTx or in blocks. No app that checks
-  its transactions' signatures, as the issue asks of CheckTx, can be cheaper than this one.
+  its transactions' signatures in CheckTx, as portchain does, can be cheaper than this one.
 
 Run by the bench as ``python -m portchain.bench.floor MODE KEYS`` (``KEYS``: a JSON object of
 key id to public key hex), serving ``PORTCHAIN_ABCI_ADDRESS`` as ``LocalNet`` sets it.
