@@ -52,7 +52,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -65,6 +65,9 @@ from portchain.kernel.crypto import SigningKey
 from portchain.kernel.tx import Tx, sign
 from portchain.node.home import Home
 from portchain.node.presets import Member
+
+if TYPE_CHECKING:
+    from portchain.engines.cometbft.localnet import LocalNet
 
 Load = list[list[bytes]]
 """Per validator, the transactions its submitting thread sends, in order."""
@@ -282,6 +285,37 @@ def measure(
     return {"latency": paced, "throughput": burst}
 
 
+def _process_groups(net: LocalNet) -> Groups:
+    """The network's CometBFT processes and its app processes."""
+    return {
+        "cometbft": [n.cometbft.pid for n in net.nodes if n.cometbft is not None],
+        "app": [n.app.pid for n in net.nodes if n.app is not None],
+    }
+
+
+def _measure_network(
+    net: LocalNet,
+    make_load: MakeLoad,
+    groups: Groups,
+    *,
+    metrics_urls: list[str] | None = None,
+    **phases: Any,
+) -> dict[str, Any]:
+    """Once every node has committed height 2, :func:`measure` (``phases``: its settings)
+    at all the nodes, and the height reached."""
+    for index in range(len(net.nodes)):
+        net.wait_for_height(index, 2, timeout=60)
+    result = measure(
+        [node.rpc_url for node in net.nodes],
+        make_load,
+        groups=groups,
+        metrics_urls=metrics_urls,
+        **phases,
+    )
+    result["blocks"] = net.status(0).height
+    return result
+
+
 def bench_cast(signers: int) -> tuple[Member, ...]:
     """The organisations whose admin keys sign the load (the first is a steward)."""
     return tuple(
@@ -343,25 +377,17 @@ def run_portchain(
     make, sizes = portchain_loader(Home(root), signers, validators)
     try:
         net.start_all()
-        for index in range(validators):
-            net.localnet.wait_for_height(index, 2, timeout=60)
-        nodes = net.localnet.nodes
-        groups = {
-            "cometbft": [n.cometbft.pid for n in nodes if n.cometbft is not None],
-            "app": [n.app.pid for n in nodes if n.app is not None],
-        }
-        result = measure(
-            [node.rpc_url for node in nodes],
+        result = _measure_network(
+            net.localnet,
             make,
+            _process_groups(net.localnet),
+            metrics_urls=[f"{node.api_url}/metrics" for node in net.nodes],
             txs=txs,
             batch=batch,
             pace=pace,
             paced_seconds=paced_seconds,
             timeout=timeout,
-            groups=groups,
-            metrics_urls=[f"{node.api_url}/metrics" for node in net.nodes],
         )
-        result["blocks"] = net.localnet.status(0).height
     finally:
         net.down()
     return result, sum(sizes) // max(1, len(sizes))
@@ -412,19 +438,16 @@ def run_kvstore(
         for i in range(validators)
     ]
     try:
-        for index in range(validators):
-            net.wait_for_height(index, 2, timeout=60)
-        result = measure(
-            [node.rpc_url for node in net.nodes],
+        result = _measure_network(
+            net,
             make,
+            {"cometbft": [process.pid for process in processes]},
             txs=txs,
             batch=batch,
             pace=pace,
             paced_seconds=paced_seconds,
             timeout=timeout,
-            groups={"cometbft": [process.pid for process in processes]},
         )
-        result["blocks"] = net.status(0).height
     finally:
         for process in processes:
             process.terminate()
@@ -471,23 +494,16 @@ def run_floor(
         config.write_text(set_values(config.read_text(), LAN_CONFIG))
     try:
         net.start_all([sys.executable, "-m", "portchain.bench.floor", mode, str(keys_path)])
-        for index in range(validators):
-            net.wait_for_height(index, 2, timeout=60)
-        groups = {
-            "cometbft": [n.cometbft.pid for n in net.nodes if n.cometbft is not None],
-            "app": [n.app.pid for n in net.nodes if n.app is not None],
-        }
-        result = measure(
-            [node.rpc_url for node in net.nodes],
+        result = _measure_network(
+            net,
             make,
+            _process_groups(net),
             txs=txs,
             batch=batch,
             pace=pace,
             paced_seconds=paced_seconds,
             timeout=timeout,
-            groups=groups,
         )
-        result["blocks"] = net.status(0).height
     finally:
         for index in range(validators):
             net.kill_node(index)
