@@ -393,6 +393,22 @@ def run_portchain(
     return result, sum(sizes) // max(1, len(sizes))
 
 
+def _bench_localnet(
+    root: Path, validators: int, chain_id: str, extra: dict[tuple[str, str], Any] | None = None
+) -> LocalNet:
+    """A bare local network with the bench's block limits and ``portchain net``'s config."""
+    from portchain.engines.cometbft._toml_edit import set_values
+    from portchain.engines.cometbft.localnet import LocalNet
+
+    net = LocalNet.create(
+        root, validators, chain_id=chain_id, consensus_params=BLOCK_LIMITS, log_level="*:error"
+    )
+    for index in range(validators):
+        config = net.node_home(index) / "config" / "config.toml"
+        config.write_text(set_values(config.read_text(), {**LAN_CONFIG, **(extra or {})}))
+    return net
+
+
 def run_kvstore(
     root: Path,
     validators: int,
@@ -405,20 +421,7 @@ def run_kvstore(
     timeout: float,
 ) -> dict[str, Any]:
     """The same layout and load with CometBFT's built-in kvstore as every node's app."""
-    from portchain.engines.cometbft._toml_edit import set_values
-    from portchain.engines.cometbft.localnet import LocalNet
-
-    net = LocalNet.create(
-        root,
-        validators,
-        chain_id="kvstore-bench",
-        consensus_params=BLOCK_LIMITS,
-        log_level="*:error",
-    )
-    for index in range(validators):
-        config = net.node_home(index) / "config" / "config.toml"
-        settings = {**LAN_CONFIG, ("", "proxy_app"): "kvstore"}
-        config.write_text(set_values(config.read_text(), settings))
+    net = _bench_localnet(root, validators, "kvstore-bench", {("", "proxy_app"): "kvstore"})
     counter = [0]
 
     def make(count: int) -> Load:
@@ -469,8 +472,6 @@ def run_floor(
     timeout: float,
 ) -> dict[str, Any]:
     """The same layout and load with a minimal Python app (``floor``) behind each node."""
-    from portchain.engines.cometbft._toml_edit import set_values
-    from portchain.engines.cometbft.localnet import LocalNet
     from portchain.node.presets import create_network
 
     keys_home = Home(root / "keys")
@@ -482,16 +483,7 @@ def run_floor(
         key = keys_home.load_key(f"BENCH{i:04d}").key
         public_keys[key.key_id] = key.public_key.hex()
     keys_path.write_text(json.dumps(public_keys))
-    net = LocalNet.create(
-        root / "net",
-        validators,
-        chain_id="floor-bench",
-        consensus_params=BLOCK_LIMITS,
-        log_level="*:error",
-    )
-    for index in range(validators):
-        config = net.node_home(index) / "config" / "config.toml"
-        config.write_text(set_values(config.read_text(), LAN_CONFIG))
+    net = _bench_localnet(root / "net", validators, "floor-bench")
     try:
         net.start_all([sys.executable, "-m", "portchain.bench.floor", mode, str(keys_path)])
         result = _measure_network(
